@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+
+/** A content digest, `algorithm:hex`, e.g. `sha256:4c1e...`. */
+export type Digest = `${string}:${string}`;
+
+const DIGEST_PATTERN = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
+
+/** True when `value` is a well-formed digest (and, for sha256/sha512, the right hex length). */
+export function isDigest(value: unknown): value is Digest {
+  if (typeof value !== 'string' || !DIGEST_PATTERN.test(value)) return false;
+  const [algorithm, hex] = value.split(':') as [string, string];
+  const length = HEX_LENGTH[algorithm];
+  return length === undefined || (hex.length === length && /^[a-f0-9]+$/.test(hex));
+}
+
+/** The sha256 digest of exactly these bytes. */
+export function sha256Digest(bytes: Uint8Array | string): Digest {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}

@@ -1,0 +1,6 @@
+export * from './media-types';
+export * from './digest';
+export * from './descriptor';
+export * from './reference';
+export * from './inventory';
+export * from './plan';

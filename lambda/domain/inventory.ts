@@ -1,0 +1,27 @@
+import type { Digest } from './digest';
+
+/** One tag as found in the registry: what it resolves to right now. */
+export interface TagRecord {
+  readonly tag: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  /**
+   * When the image was built: the config's `created`, else the `org.opencontainers.image.created`
+   * label or annotation; for an index, the newest of its children. Undefined when unknown
+   * (missing, unparsable, or the 1970 epoch of reproducible builds): an unknown age is never "old".
+   */
+  readonly created?: Date;
+}
+
+/** The tags of one repository. */
+export interface RepositoryInventory {
+  readonly name: string;
+  readonly tags: readonly TagRecord[];
+}
+
+/** What the planner sees: every tag of every repository in scope, with digest and age. */
+export interface Inventory {
+  /** The registry base URL, e.g. `http://127.0.0.1:5000`. */
+  readonly registry: string;
+  readonly repositories: readonly RepositoryInventory[];
+}

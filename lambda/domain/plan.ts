@@ -1,0 +1,73 @@
+import type { Digest } from './digest';
+
+/** What the plan does with a tag: `delete` removes its digest, `untag` removes only the tag. */
+export type TagAction = 'keep' | 'delete' | 'untag';
+
+/** What happened when a sweep carried out a removal. */
+export type TagResult = 'deleted' | 'untagged' | 'skipped-changed' | 'failed';
+
+/** How an untag was done: tag-only DELETE, or re-pointing the tag at a throw-away placeholder. */
+export type UntagMethod = 'delete-tag' | 'placeholder';
+
+/** One tag's decision, with the rule and a human reason; `result` is filled in by a sweep. */
+export interface PlannedTag {
+  tag: string;
+  digest: Digest;
+  mediaType: string;
+  /** ISO 8601, or null when the image's age is unknown. */
+  created: string | null;
+  action: TagAction;
+  /** The deciding rule's name; `protect` for protected tags; null when no rule matched. */
+  rule: string | null;
+  reason: string;
+  /** Set when the tag is kept only because its digest is shared with a kept tag and untag is impossible. */
+  shared?: boolean;
+  result?: TagResult;
+  /** How an untag was carried out. */
+  method?: UntagMethod;
+  /** Why the removal failed (result `failed`), without credentials. */
+  error?: string;
+}
+
+export interface RepositoryPlan {
+  name: string;
+  tags: PlannedTag[];
+}
+
+export interface PlanSummary {
+  repositories: number;
+  tags: number;
+  keep: number;
+  delete: number;
+  untag: number;
+  failed: number;
+}
+
+/** The stable plan JSON: what `plan --json` prints and `sweep --json` extends with results. */
+export interface Plan {
+  registry: string;
+  generatedAt: string;
+  dryRun: boolean;
+  repositories: RepositoryPlan[];
+  summary: PlanSummary;
+}
+
+/** Recounts a plan's summary from its tags (after results were filled in). */
+export function summarizePlan(repositories: readonly RepositoryPlan[]): PlanSummary {
+  const summary: PlanSummary = {
+    repositories: repositories.length,
+    tags: 0,
+    keep: 0,
+    delete: 0,
+    untag: 0,
+    failed: 0,
+  };
+  for (const repository of repositories) {
+    for (const tag of repository.tags) {
+      summary.tags += 1;
+      summary[tag.action] += 1;
+      if (tag.result === 'failed') summary.failed += 1;
+    }
+  }
+  return summary;
+}
