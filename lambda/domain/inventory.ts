@@ -11,6 +11,11 @@ export interface TagRecord {
    * (missing, unparsable, or the 1970 epoch of reproducible builds): an unknown age is never "old".
    */
   readonly created?: Date;
+  /**
+   * For an index: the digests of the manifests it points at. Deleting one of them would break the
+   * index, so a child of a kept index is held just like a kept tag's digest.
+   */
+  readonly children?: readonly Digest[];
 }
 
 /** The tags of one repository. */
