@@ -1,0 +1,16 @@
+export { EventsError, WebhookPayloadError, CleanupMessageError } from './errors';
+export * from './limits';
+export type { PushedRepository, ParsedNotification, NotificationFormat } from './pushes';
+export { DISTRIBUTION_EVENTS_V1, DISTRIBUTION_EVENTS_V2, REGSWEEP_USER_AGENT_PREFIX } from './distribution';
+export { HARBOR_PUSH_ARTIFACT, HARBOR_CLOUDEVENTS_PUSHED, CLOUDEVENTS_JSON } from './harbor';
+export { parseNotification } from './notification';
+export { bearerTokenMatches } from './auth';
+export { acceptWebhook, type WebhookRequest, type WebhookDecision, type WebhookOptions } from './webhook';
+export {
+  parseCleanupMessage,
+  toCleanupMessages,
+  toQueueBatches,
+  type CleanupMessage,
+  type QueueEntry,
+  type QueueBatchOptions,
+} from './queue-message';

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { isRepositoryName, isTag } from '../domain';
+import { MAX_EVENT_ID_LENGTH } from './limits';
+
+/** A repository named by accepted push events, with the event ids (for dedup) and tags pushed. */
+export interface PushedRepository {
+  repository: string;
+  eventIds: string[];
+  tags: string[];
+}
+
+/** The notification formats understood by {@link parseNotification}. */
+export type NotificationFormat = 'distribution' | 'harbor' | 'harbor-cloudevents';
+
+/** What a notification body asks for: one entry per repository, and how many events were dropped. */
+export interface ParsedNotification {
+  repositories: PushedRepository[];
+  /** Events (or Harbor resources) that were not manifest pushes with a valid repository and tag. */
+  ignored: number;
+  format: NotificationFormat;
+}
+
+// Printable ASCII without spaces: safe in a JSON message body, in logs and in SQS (which refuses
+// some Unicode code points, e.g. U+FFFF, that JSON.stringify does not escape).
+const SAFE_EVENT_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_EVENT_ID_LENGTH}}$`);
+
+/**
+ * The event id to deduplicate on: the payload's own id when it is a short printable string, its
+ * sha256 when it is some other string, else the sha256 of the identifying fields (Harbor's default
+ * format has no id). The same input always yields the same id, so a retried post deduplicates.
+ */
+export function eventIdOf(rawId: unknown, identifyingFields: readonly unknown[]): string {
+  if (typeof rawId === 'string' && rawId.length > 0) {
+    return SAFE_EVENT_ID.test(rawId) ? rawId : sha256Hex(rawId);
+  }
+  const fields = identifyingFields.map((field) =>
+    typeof field === 'string' || typeof field === 'number' ? String(field) : null,
+  );
+  return sha256Hex(JSON.stringify(fields));
+}
+
+/** Hex sha256 of a string's UTF-8 bytes. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/**
+ * Gathers accepted pushes, merged per repository, and counts what was dropped. Repository names
+ * and tags are validated here, once, for every format: a hostile name (`..`, `%2F`, upper case,
+ * too long) is counted as ignored and never comes out.
+ */
+export class PushCollector {
+  public ignored = 0;
+  private readonly byRepository = new Map<string, { eventIds: Set<string>; tags: Set<string> }>();
+
+  /** Records one push; returns false (and counts it ignored) when the repository or tag is invalid. */
+  public add(repository: unknown, tag: unknown, eventId: string): boolean {
+    if (!isRepositoryName(repository) || !isTag(tag)) {
+      this.ignored += 1;
+      return false;
+    }
+    let entry = this.byRepository.get(repository);
+    if (!entry) {
+      entry = { eventIds: new Set(), tags: new Set() };
+      this.byRepository.set(repository, entry);
+    }
+    entry.eventIds.add(eventId);
+    entry.tags.add(tag);
+    return true;
+  }
+
+  /** Counts events that are not pushes we act on. */
+  public ignore(count = 1): void {
+    this.ignored += count;
+  }
+
+  /** One entry per repository, in the order repositories first appeared. */
+  public repositories(): PushedRepository[] {
+    return [...this.byRepository].map(([repository, entry]) => ({
+      repository,
+      eventIds: [...entry.eventIds],
+      tags: [...entry.tags],
+    }));
+  }
+}
+
+/** The value as a plain JSON object, or undefined for arrays, null and primitives. */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** An own property of a parsed JSON object (never one inherited from Object.prototype). */
+export function field(record: Record<string, unknown> | undefined, key: string): unknown {
+  return record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}

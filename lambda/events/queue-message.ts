@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { repositoryNameProblem } from '../domain';
+import { CleanupMessageError } from './errors';
+import {
+  MAX_EVENT_ID_LENGTH,
+  MAX_EVENT_IDS_PER_MESSAGE,
+  MAX_QUEUE_BATCH_BYTES,
+  MAX_QUEUE_BATCH_ENTRIES,
+  MAX_SQS_ID_LENGTH,
+} from './limits';
+import { sha256Hex, type PushedRepository } from './pushes';
+
+/** The SQS message body of DESIGN.md: one repository to clean, and why. */
+export interface CleanupMessage {
+  repository: string;
+  trigger: 'push' | 'schedule';
+  /** The webhook event ids behind a push message; empty for a scheduled one. */
+  eventIds: string[];
+}
+
+/** One `SendMessageBatch` entry for the FIFO queue. */
+export interface QueueEntry {
+  /** Unique within its batch, `[A-Za-z0-9_-]{1,80}`: matches `Failed[].Id` back to the message. */
+  Id: string;
+  MessageBody: string;
+  /** The repository (hashed when longer than SQS allows), so one repository is cleaned at a time. */
+  MessageGroupId: string;
+  MessageDeduplicationId: string;
+}
+
+export interface QueueBatchOptions {
+  /** Required for `schedule` messages: the same run (e.g. the schedule's time bucket) dedups to one message. */
+  runId?: string;
+}
+
+const cleanupMessageSchema = z.object({
+  repository: z.string().superRefine((name, context) => {
+    const problem = repositoryNameProblem(name);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
+  trigger: z.enum(['push', 'schedule']),
+  eventIds: z.array(z.string().min(1).max(MAX_EVENT_ID_LENGTH)).max(MAX_EVENT_IDS_PER_MESSAGE).default([]),
+});
+
+/**
+ * Parses and validates a queue message body (the worker's input).
+ *
+ * @throws CleanupMessageError naming the field, for bad JSON, a bad repository name, trigger or ids.
+ */
+export function parseCleanupMessage(body: string): CleanupMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new CleanupMessageError('queue message body is not valid JSON', { cause: error });
+  }
+  return validate(value);
+}
+
+/** The queue messages for the repositories accepted by the webhook gate. */
+export function toCleanupMessages(repositories: readonly PushedRepository[]): CleanupMessage[] {
+  return repositories.map(({ repository, eventIds }) => ({
+    repository,
+    trigger: 'push',
+    eventIds: [...eventIds],
+  }));
+}
+
+/**
+ * Builds `SendMessageBatch` entries, at most 10 per batch and 256 KiB of bodies per batch.
+ * The group is the repository; the deduplication id is the sha256 of the repository and its sorted
+ * event ids (push), or of the repository and `runId` (schedule), so a retried webhook post or a
+ * re-run of the same schedule is dropped by SQS. A push message with more than
+ * {@link MAX_EVENT_IDS_PER_MESSAGE} ids is split into several messages of sorted ids.
+ *
+ * @throws CleanupMessageError for an invalid message, or a schedule message without `runId`.
+ */
+export function toQueueBatches(
+  messages: readonly CleanupMessage[],
+  options: QueueBatchOptions = {},
+): QueueEntry[][] {
+  const batches: QueueEntry[][] = [];
+  let batch: QueueEntry[] = [];
+  let batchBytes = 0;
+  for (const message of messages.flatMap(splitByEventIds)) {
+    const body = JSON.stringify(validate(message));
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (batch.length === MAX_QUEUE_BATCH_ENTRIES || batchBytes + bytes > MAX_QUEUE_BATCH_BYTES) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push({
+      Id: entryId(batch.length, message.repository),
+      MessageBody: body,
+      MessageGroupId: groupId(message.repository),
+      MessageDeduplicationId: deduplicationId(message, options.runId),
+    });
+    batchBytes += bytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+function validate(value: unknown): CleanupMessage {
+  const result = cleanupMessageSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.length ? issue.path.join('.') : 'message';
+    throw new CleanupMessageError(`invalid queue message: ${path}: ${issue?.message ?? 'invalid'}`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+function splitByEventIds(message: CleanupMessage): CleanupMessage[] {
+  if (message.eventIds.length <= MAX_EVENT_IDS_PER_MESSAGE) return [message];
+  // Sorted first, so the same ids always make the same chunks (and the same deduplication ids).
+  const eventIds = [...new Set(message.eventIds)].sort();
+  const chunks: CleanupMessage[] = [];
+  for (let start = 0; start < eventIds.length; start += MAX_EVENT_IDS_PER_MESSAGE) {
+    chunks.push({ ...message, eventIds: eventIds.slice(start, start + MAX_EVENT_IDS_PER_MESSAGE) });
+  }
+  return chunks;
+}
+
+function deduplicationId(message: CleanupMessage, runId: string | undefined): string {
+  if (message.trigger === 'push') {
+    const eventIds = [...new Set(message.eventIds)].sort();
+    return sha256Hex(JSON.stringify(['push', message.repository, eventIds]));
+  }
+  if (typeof runId !== 'string' || runId.length === 0) {
+    throw new CleanupMessageError('a schedule message needs a runId to deduplicate on');
+  }
+  return sha256Hex(JSON.stringify(['schedule', message.repository, runId]));
+}
+
+/** The repository itself, or (past SQS's 128 characters) a readable prefix plus its sha256. */
+function groupId(repository: string): string {
+  if (repository.length <= MAX_SQS_ID_LENGTH) return repository;
+  const hash = sha256Hex(repository);
+  return `${repository.slice(0, MAX_SQS_ID_LENGTH - hash.length - 1)}~${hash}`;
+}
+
+const MAX_ENTRY_ID_LENGTH = 80;
+
+function entryId(index: number, repository: string): string {
+  const readable = repository.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `${index}-${readable}`.slice(0, MAX_ENTRY_ID_LENGTH);
+}
