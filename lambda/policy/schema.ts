@@ -114,32 +114,7 @@ const policySchema = z.strictObject(
     protect: z.array(regexField, { error: expected('a list of whole-tag regular expressions') }).optional(),
     rules: z
       .array(ruleSchema, { error: expected('a list of rules') })
-      .min(1, { error: 'expected at least one rule (a policy without rules removes nothing)' })
-      .check((ctx) => {
-        // Names identify rules in plans and reasons, so two rules may not share one.
-        const seen = new Map<string, number>();
-        ctx.value.forEach((rule, index) => {
-          const name = rule.name ?? defaultRuleName(index);
-          if (name === PROTECT_RULE_NAME) {
-            ctx.issues.push({
-              code: 'custom',
-              path: [index, 'name'],
-              message: `'${PROTECT_RULE_NAME}' is reserved for protected tags`,
-              input: rule.name,
-            });
-          }
-          const first = seen.get(name);
-          if (first === undefined) seen.set(name, index);
-          else {
-            ctx.issues.push({
-              code: 'custom',
-              path: [index, 'name'],
-              message: `duplicate rule name '${name}' (also rules[${first}])`,
-              input: rule.name,
-            });
-          }
-        });
-      }),
+      .min(1, { error: 'expected at least one rule (a policy without rules removes nothing)' }),
     limits: z
       .strictObject(
         {
@@ -169,7 +144,12 @@ export function validatePolicyDocument(
   value: unknown,
 ): { document: PolicyDocument; issues?: undefined } | { document?: undefined; issues: string[] } {
   const result = policySchema.safeParse(value);
-  if (!result.success) return { issues: result.error.issues.flatMap(formatIssue) };
+  // Checked on the raw value, apart from zod, so that a duplicate name is reported together with
+  // the other mistakes (zod skips an array's own checks when one of its elements is invalid).
+  const nameIssues = ruleNameIssues(value);
+  if (!result.success || nameIssues.length > 0) {
+    return { issues: [...(result.error?.issues.flatMap(formatIssue) ?? []), ...nameIssues] };
+  }
   const input = result.data;
   const document: PolicyDocument = {
     ...(input.registry !== undefined && { registry: input.registry }),
@@ -191,6 +171,25 @@ export function validatePolicyDocument(
     },
   };
   return { document };
+}
+
+/** Rule names identify rules in plans and reasons: each must be unique, and `protect` is taken. */
+function ruleNameIssues(value: unknown): string[] {
+  const rules = (value as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) return [];
+  const issues: string[] = [];
+  const seen = new Map<string, number>();
+  rules.forEach((rule: unknown, index) => {
+    const given = (rule as { name?: unknown } | null)?.name;
+    if (given !== undefined && typeof given !== 'string') return; // zod reports the type
+    const name = given ?? defaultRuleName(index);
+    if (name === PROTECT_RULE_NAME)
+      issues.push(`rules[${index}].name: '${name}' is reserved for protected tags`);
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, index);
+    else issues.push(`rules[${index}].name: duplicate rule name '${name}' (also rules[${first}])`);
+  });
+  return issues;
 }
 
 function registryProblem(value: string): string | undefined {
