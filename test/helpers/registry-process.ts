@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
 import { htpasswdLine } from './bcrypt';
+import { killOnExit, makeTempDir, removeTempDir } from './exit-cleanup';
 import { freePort, LOOPBACK_HOST } from './ports';
 import {
   INSTANCE_HEADER,
@@ -77,15 +77,6 @@ export class RegistryProcessError extends Error {
   }
 }
 
-// Children and temp dirs still alive when the jest worker exits are cleaned up synchronously:
-// a leaked registry would hold its port and storage for the rest of the CI run.
-const liveChildren = new Set<ChildProcess>();
-const liveTempDirs = new Set<string>();
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-  for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
 /** The path of `docker-registry` (Debian) or `registry` (upstream) on PATH, if any. */
 export function registryBinary(): string | undefined {
   const directories = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
@@ -151,7 +142,7 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
     appendLog(`--- docker-registry serve ${configPath}\n`);
     const spawned = spawn(binary, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
-    liveChildren.add(spawned);
+    killOnExit(spawned);
     // A test that forgets stop() must not hold the jest worker open: the exit hook kills it.
     spawned.unref();
     for (const stream of [spawned.stdout, spawned.stderr]) {
@@ -159,7 +150,6 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
     spawned.once('exit', (code, signal) => {
-      liveChildren.delete(spawned);
       appendLog(`--- exited (code ${code}, signal ${signal})\n`);
     });
     try {
@@ -220,17 +210,6 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
       });
     },
   };
-}
-
-function makeTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  liveTempDirs.add(dir);
-  return dir;
-}
-
-async function removeTempDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  liveTempDirs.delete(dir);
 }
 
 /**
