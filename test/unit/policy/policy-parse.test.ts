@@ -111,12 +111,14 @@ describe('Function: parsePolicy', () => {
 
   it('reports YAML syntax errors with line and column', () => {
     // Act
-    const error = policyErrorOf(() => parsePolicy(fixture('invalid-syntax.yaml'), 'invalid-syntax.yaml'));
+    const error = policyErrorOf(() =>
+      parsePolicy(fixture('invalid-syntax.policy.txt'), 'invalid-syntax.policy.txt'),
+    );
 
     // Assess
     expect(error).toBeInstanceOf(PolicySyntaxError);
-    expect(error.issues[0]).toMatch(/^line \d+, column \d+: /);
-    expect(error.message).toMatch(/^invalid-syntax\.yaml: line \d+, column \d+: /);
+    expect(error.issues[0]).toMatch(/^line 4, column 5: Flow sequence/);
+    expect(error.message).toMatch(/^invalid-syntax\.policy\.txt: line 4, column 5: /);
   });
 
   it.each([
