@@ -1,0 +1,85 @@
+import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
+import type { RegistryClient } from './client';
+import {
+  CREATED_ANNOTATION,
+  imageCreated,
+  mapBounded,
+  newestDate,
+  plausibleCreated,
+  schema1Created,
+} from './created';
+import { RegistryError } from './errors';
+import { readBlob, readManifest } from './manifests';
+
+/** The largest image config regsweep reads (configs with long histories reach a few hundred KiB). */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+/** Children of one index read at once: a multi-platform index has a handful; attestations are skipped. */
+export const INDEX_CHILD_CONCURRENCY = 4;
+/** Indexes nested deeper than this are not followed (real ones nest at most once). */
+const MAX_INDEX_DEPTH = 2;
+/** BuildKit marks attestation manifests in an index with this annotation; they carry no build time. */
+const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
+
+/**
+ * When the manifest at `digest` was built: from its config (image), its history (schema1) or,
+ * for an index, the newest of its children. Undefined when unknown; a child or config that
+ * vanished meanwhile (404) counts as unknown, any other failure is thrown.
+ */
+export async function readImageCreated(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  depth = 0,
+): Promise<Date | undefined> {
+  const manifest = await unlessGone(readManifest(client, repository, digest));
+  if (!manifest) return undefined;
+  const { json, mediaType } = manifest;
+  const annotated = plausibleCreated(
+    (json.annotations as Record<string, unknown> | undefined)?.[CREATED_ANNOTATION],
+  );
+  if (isIndex(mediaType)) {
+    if (depth >= MAX_INDEX_DEPTH) return annotated;
+    const children = (Array.isArray(json.manifests) ? json.manifests : []).filter(
+      (child): child is { digest: Digest; mediaType?: string; annotations?: Record<string, unknown> } =>
+        typeof child === 'object' &&
+        child !== null &&
+        isDigest((child as { digest?: unknown }).digest) &&
+        (child as { annotations?: Record<string, unknown> }).annotations?.[REFERENCE_TYPE_ANNOTATION] ===
+          undefined,
+    );
+    const dates = await mapBounded(children, INDEX_CHILD_CONCURRENCY, (child) =>
+      readImageCreated(client, repository, child.digest, depth + 1),
+    );
+    return newestDate(dates) ?? annotated;
+  }
+  if (isSchema1(mediaType)) return schema1Created(json);
+  const config = json.config as { digest?: unknown } | undefined;
+  if (!isImage(mediaType) && !isDigest(config?.digest)) return annotated;
+  let configJson: Record<string, unknown> | undefined;
+  if (isDigest(config?.digest)) {
+    const bytes = await unlessGone(readBlob(client, repository, config.digest, MAX_CONFIG_BYTES));
+    configJson = bytes ? parseObject(bytes) : undefined;
+  }
+  return imageCreated(json, configJson);
+}
+
+async function unlessGone<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof RegistryError && error.statusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+/** A config that is not a JSON object (an artifact's custom config) simply has no build time. */
+function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

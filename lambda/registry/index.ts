@@ -1,0 +1,24 @@
+export * from './types';
+export * from './errors';
+export {
+  RegistryClient,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_LIST_PAGE_BYTES,
+} from './client';
+export { MAX_MANIFEST_BYTES } from './manifests';
+export { MAX_CONFIG_BYTES, INDEX_CHILD_CONCURRENCY } from './image-created';
+export { CREATED_ANNOTATION, EARLIEST_PLAUSIBLE_CREATED_MS, plausibleCreated } from './created';
+export { PLACEHOLDER_ANNOTATION, EMPTY_DESCRIPTOR } from './placeholder';
+export {
+  parseChallenges,
+  parseScopes,
+  formatScope,
+  TOKEN_REFRESH_MARGIN_MS,
+  DEFAULT_TOKEN_LIFETIME_MS,
+} from './auth';
+export type { Challenge, Scope } from './auth';
+export { nextLink } from './link';
+export { parseRetryAfter, backoffDelayMs, MAX_RETRY_AFTER_MS } from './backoff';
+export { registryOrigin } from './registry-url';

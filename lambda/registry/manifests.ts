@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+
+import { baseMediaType, isDigest, isSchema1, MANIFEST_ACCEPT, MediaType, type Digest } from '../domain';
+import { repositoryScope, type Scope } from './auth';
+import type { RegistryClient } from './client';
+import { DigestMismatchError, RegistryError } from './errors';
+import { firstHeader, parseJsonBody, type TransportResponse } from './transport';
+import type { ManifestContent, ResolvedManifest } from './types';
+
+/** The largest manifest regsweep reads; real ones are a few KiB, big indexes a few hundred. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const ACCEPT = MANIFEST_ACCEPT.join(', ');
+/** Content types that say nothing about the manifest's own media type. */
+const GENERIC_CONTENT_TYPES: ReadonlySet<string> = new Set([
+  'application/json',
+  'text/plain',
+  'application/octet-stream',
+]);
+
+/** HEAD first; falls back to a GET when the registry sends no digest or no media type. */
+export async function resolveManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+): Promise<ResolvedManifest | null> {
+  const what = `manifest ${display(repository, reference)}`;
+  const response = await client.send({
+    method: 'HEAD',
+    url: manifestUrl(client, repository, reference),
+    kind: 'head-manifest',
+    scopes: [repositoryScope(repository, 'pull')],
+    headers: { accept: ACCEPT },
+    what,
+  });
+  if (response.status === 404) return null;
+  if (response.status !== 200) throw client.responseError(response, 'HEAD', `resolving ${what}`);
+  const digest = announcedDigest(response);
+  const mediaType = manifestMediaType(response);
+  if (digest !== undefined && isDigest(reference) && digest !== reference) {
+    throw new DigestMismatchError(`resolving ${what}`, reference, digest, {
+      method: 'HEAD',
+      url: response.url,
+    });
+  }
+  if (digest !== undefined && mediaType !== undefined) {
+    const size = Number(firstHeader(response.headers['content-length']));
+    return { digest, mediaType, ...(Number.isInteger(size) && size > 0 && { size }) };
+  }
+  let content: ManifestContent;
+  try {
+    content = await readManifest(client, repository, reference);
+  } catch (error) {
+    // The manifest vanished between HEAD and GET: the same answer a 404 HEAD gives.
+    if (error instanceof RegistryError && error.statusCode === 404) return null;
+    throw error;
+  }
+  return { digest: content.digest, mediaType: content.mediaType, size: content.bytes.length };
+}
+
+/**
+ * GETs a manifest (at most {@link MAX_MANIFEST_BYTES}, streamed) and checks its bytes against
+ * every digest at hand: the one asked for, and the one the registry announces.
+ */
+export async function readManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+): Promise<ManifestContent> {
+  const what = `manifest ${display(repository, reference)}`;
+  const response = await client.send({
+    method: 'GET',
+    url: manifestUrl(client, repository, reference),
+    kind: 'get-manifest',
+    scopes: [repositoryScope(repository, 'pull')],
+    headers: { accept: ACCEPT },
+    maxBodyBytes: MAX_MANIFEST_BYTES,
+    what,
+  });
+  if (response.status !== 200) throw client.responseError(response, 'GET', `reading ${what}`);
+  const json = parseJsonBody(response, 'GET', `reading ${what}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new RegistryError(`reading ${what}: the manifest is not a JSON object`, {
+      method: 'GET',
+      url: response.url,
+    });
+  }
+  const body = json as Record<string, unknown>;
+  const mediaType =
+    manifestMediaType(response) ??
+    (typeof body.mediaType === 'string' ? body.mediaType : undefined) ??
+    (body.schemaVersion === 1 ? MediaType.DockerSchema1Signed : MediaType.DockerManifest);
+  const announced = announcedDigest(response);
+  // A signed schema1 manifest's digest covers the payload without its signatures, so its bytes
+  // cannot match; only there is the announced digest taken on trust.
+  const verifiable = !isSchema1(mediaType);
+  for (const expected of [isDigest(reference) ? reference : undefined, announced]) {
+    if (expected === undefined || !verifiable) continue;
+    const actual = digestOf(expected, response.body);
+    if (actual !== undefined && actual !== expected) {
+      throw new DigestMismatchError(`reading ${what}`, expected, actual, {
+        method: 'GET',
+        url: response.url,
+      });
+    }
+  }
+  const digest = isDigest(reference)
+    ? reference
+    : (announced ?? (digestOf('sha256:', response.body) as Digest));
+  return { digest, mediaType, bytes: response.body, json: body };
+}
+
+/** GETs a blob (following storage redirects without credentials) and verifies its digest. */
+export async function readBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  maxBytes: number,
+): Promise<Buffer> {
+  const what = `blob ${repository}@${digest}`;
+  const response = await client.send({
+    method: 'GET',
+    url: `${client.registry}/v2/${repository}/blobs/${digest}`,
+    kind: 'get-blob',
+    scopes: [repositoryScope(repository, 'pull')],
+    maxBodyBytes: maxBytes,
+    what,
+  });
+  if (response.status !== 200) throw client.responseError(response, 'GET', `reading ${what}`);
+  const actual = digestOf(digest, response.body);
+  if (actual !== undefined && actual !== digest) {
+    throw new DigestMismatchError(`reading ${what}`, digest, actual, { method: 'GET', url: response.url });
+  }
+  return response.body;
+}
+
+/** PUTs a manifest; the digest the registry announces must be the digest of the bytes sent. */
+export async function putManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  mediaType: string,
+  bytes: Buffer,
+  scopes: readonly Scope[],
+): Promise<Digest> {
+  const what = `manifest ${display(repository, reference)}`;
+  const response = await client.send({
+    method: 'PUT',
+    url: manifestUrl(client, repository, reference),
+    kind: 'put-manifest',
+    scopes,
+    headers: { 'content-type': mediaType },
+    body: bytes,
+    // Same bytes to the same reference: sending it twice does no harm.
+    idempotent: true,
+    what,
+  });
+  if (response.status < 200 || response.status >= 300) {
+    throw client.responseError(response, 'PUT', `pushing ${what}`);
+  }
+  const computed = digestOf('sha256:', bytes) as Digest;
+  const announced = announcedDigest(response);
+  if (announced !== undefined) {
+    const actual = digestOf(announced, bytes);
+    if (actual !== undefined && actual !== announced) {
+      throw new DigestMismatchError(`pushing ${what}`, announced, actual, {
+        method: 'PUT',
+        url: response.url,
+      });
+    }
+    return announced;
+  }
+  return computed;
+}
+
+/** `Docker-Content-Digest`, else a strong `Etag` that is a digest. */
+function announcedDigest(response: TransportResponse): Digest | undefined {
+  const header = firstHeader(response.headers['docker-content-digest'])?.trim();
+  if (isDigest(header)) return header;
+  const etag = firstHeader(response.headers.etag)?.trim();
+  if (etag === undefined || etag.startsWith('W/')) return undefined;
+  const unquoted = etag.replace(/^"(.*)"$/, '$1');
+  return isDigest(unquoted) ? unquoted : undefined;
+}
+
+function manifestMediaType(response: TransportResponse): string | undefined {
+  const mediaType = baseMediaType(firstHeader(response.headers['content-type']));
+  return mediaType === undefined || GENERIC_CONTENT_TYPES.has(mediaType) ? undefined : mediaType;
+}
+
+/** The digest of `bytes` in the algorithm of `like`, or undefined for algorithms regsweep cannot compute. */
+function digestOf(like: string, bytes: Buffer): Digest | undefined {
+  const algorithm = like.slice(0, like.indexOf(':'));
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') return undefined;
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}
+
+function manifestUrl(client: RegistryClient, repository: string, reference: string): string {
+  // Repository and reference were checked against their grammars: nothing in them needs encoding.
+  return `${client.registry}/v2/${repository}/manifests/${reference}`;
+}
+
+function display(repository: string, reference: string): string {
+  return isDigest(reference) ? `${repository}@${reference}` : `${repository}:${reference}`;
+}
