@@ -46,7 +46,8 @@ export function acceptWebhook(request: WebhookRequest, options: WebhookOptions):
   try {
     return decide(request, options);
   } catch (error) {
-    // Only reachable through a bug; a 400 still stops the sender, a 5xx would make it retry.
+    // A WebhookPayloadError is the ordinary 400. Anything else would be a bug: it is still a 400,
+    // because a 5xx would make the registry retry the same post forever.
     const message = error instanceof WebhookPayloadError ? error.message : 'invalid notification';
     return reject(400, message);
   }
