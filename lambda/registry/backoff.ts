@@ -23,7 +23,8 @@ export function parseRetryAfter(
   if (/^\d+$/.test(raw)) {
     delayMs = Number(raw) * 1000;
   } else {
-    const at = Date.parse(raw);
+    // An HTTP date always names its month; V8 would otherwise read "-1" as a year.
+    const at = /[A-Za-z]{3}/.test(raw) ? Date.parse(raw) : Number.NaN;
     if (Number.isNaN(at)) return undefined;
     delayMs = Math.max(0, at - now);
   }

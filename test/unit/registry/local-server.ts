@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** One request as the server saw it. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+/** A tiny HTTP server on 127.0.0.1 playing a registry (or a token service) for one test. */
+export interface LocalServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+export type Handler = (request: IncomingMessage, response: ServerResponse, seen: SeenRequest[]) => void;
+
+/** Starts a server answering with `handler`; `close()` also destroys open keep-alive sockets. */
+export async function startLocalServer(handler: Handler): Promise<LocalServer> {
+  const requests: SeenRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((request, response) => {
+    requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    // Drain any request body before answering so the connection can be reused.
+    request.resume();
+    request.on('end', () => handler(request, response, requests));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Answers with a JSON body and the given status and headers. */
+export function json(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': bytes.length,
+    ...headers,
+  });
+  response.end(bytes);
+}
+
+/** The registry's error body. */
+export function registryError(code: string, message = code.toLowerCase().replace(/_/g, ' ')): unknown {
+  return { errors: [{ code, message, detail: null }] };
+}
