@@ -19,7 +19,11 @@ describe('Function: startRegistry', () => {
     // Assess
     expect(registry.url).toBe(`http://127.0.0.1:${registry.port}`);
     expect(response.status).toBe(200);
-    await expect(rawRequest(`${registry.url}/v2/`)).rejects.toThrow();
+    // Another test's registry may take the freed port at once: only this instance must be gone.
+    const instance = response.headers['x-regsweep-instance'];
+    expect(instance).toMatch(/^[0-9a-f]{16}$/);
+    const after = await rawRequest(`${registry.url}/v2/`).catch(() => undefined);
+    expect(after?.headers['x-regsweep-instance']).not.toBe(instance);
   });
 
   it('keeps its content across restart()', async () => {
