@@ -8,7 +8,13 @@ import {
   type Challenge,
   type Scope,
 } from './auth';
-import { AuthenticationError, ForeignHostError, RegistryError, parseErrorBody } from './errors';
+import {
+  AuthenticationError,
+  ForeignHostError,
+  RegistryError,
+  parseErrorBody,
+  type AuthenticationFailure,
+} from './errors';
 import type { Transport, TransportResponse } from './transport';
 import type { Credentials, CredentialsProvider } from './types';
 
@@ -68,8 +74,9 @@ export class Authenticator {
     sent: string | undefined,
     attempt: AuthAttempt,
   ): Promise<void> {
-    const fail = (reason: string): never => {
+    const fail = (reason: string, failure: AuthenticationFailure = 'credentials-refused'): never => {
       throw new AuthenticationError(`the registry at ${this.registry} ${reason}`, {
+        failure,
         method,
         url: response.url,
         statusCode: response.status,
@@ -88,11 +95,12 @@ export class Authenticator {
     } else if (basic) {
       this.scheme = 'basic';
     } else {
-      fail('answered 401 without a Basic or Bearer challenge regsweep can answer');
+      fail('answered 401 without a Basic or Bearer challenge regsweep can answer', 'unusable-challenge');
     }
     const credentials = await this.currentCredentials();
     if (sent === undefined) {
-      if (this.scheme === 'basic' && !credentials) fail('requires credentials and none are configured');
+      if (this.scheme === 'basic' && !credentials)
+        fail('requires credentials and none are configured', 'credentials-missing');
       return;
     }
     if (sent.startsWith('Bearer ') && !(credentials && 'token' in credentials)) {
@@ -103,7 +111,9 @@ export class Authenticator {
         return;
       }
       const scope = attempt.scopes.map(formatScope).join(' ') || '(none)';
-      fail(`refused a fresh token for scope ${scope}: the account lacks these rights`);
+      if (!credentials)
+        fail(`requires credentials for scope ${scope} and none are configured`, 'credentials-missing');
+      fail(`refused a fresh token for scope ${scope}: the account lacks these rights`, 'insufficient-scope');
     }
     if (!attempt.refetchedCredentials && typeof this.source === 'function') {
       attempt.refetchedCredentials = true;
@@ -124,7 +134,7 @@ export class Authenticator {
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username) {
       throw new AuthenticationError(
         `the registry at ${this.registry} sent a Bearer challenge without a usable http(s) realm`,
-        { method, url, statusCode: 401 },
+        { method, url, statusCode: 401, failure: 'unusable-challenge' },
       );
     }
     // Basic credentials travel to the realm: never downgrade them from https to plain http.
@@ -184,7 +194,11 @@ export class Authenticator {
         throw new AuthenticationError(
           `the token service at ${url.origin} (for the registry at ${this.registry}) refused ` +
             `${credentials ? 'the credentials' : 'anonymous access'} (HTTP ${response.status})`,
-          { ...options, code: options.diagnostics[0]?.code ?? 'DENIED' },
+          {
+            ...options,
+            code: options.diagnostics[0]?.code ?? 'DENIED',
+            failure: credentials ? 'credentials-refused' : 'credentials-missing',
+          },
         );
       }
       if (response.status !== 200) {

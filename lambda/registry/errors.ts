@@ -148,11 +148,21 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * Why authentication failed: the credentials were refused (or are missing), or they were
+ * accepted but the account lacks a right the request needs (`insufficient-scope`).
+ */
+export type AuthenticationFailure =
+  'credentials-refused' | 'credentials-missing' | 'insufficient-scope' | 'unusable-challenge';
+
 /** The registry or its token service refused the credentials, or required some and none were configured. */
 export class AuthenticationError extends RegistryError {
-  public constructor(message: string, options: RegistryErrorOptions) {
+  public readonly failure: AuthenticationFailure;
+
+  public constructor(message: string, options: RegistryErrorOptions & { failure: AuthenticationFailure }) {
     super(message, options);
     this.name = 'AuthenticationError';
+    this.failure = options.failure;
   }
 }
 
@@ -212,13 +222,16 @@ export class RegistryUnreachableError extends RegistryError {
   }
 }
 
-/** Untag needs push rights (to re-point the tag at a placeholder) and the registry refused them. */
+/**
+ * The account may not untag: the registry refused (401 with a fresh token, 403) one of the steps,
+ * which need delete rights and, where tags cannot be deleted alone, push rights too.
+ */
 export class UntagNotPermittedError extends RegistryError {
-  public constructor(repository: string, tag: string, options: RegistryErrorOptions) {
+  public constructor(repository: string, tag: string, step: string, options: RegistryErrorOptions) {
     super(
-      `cannot untag ${repository}:${tag}: the registry does not delete tags alone and refused the push ` +
-        `(HTTP ${options.statusCode ?? '?'}) needed to re-point the tag at a throw-away manifest; ` +
-        'grant push rights or keep the tag',
+      `cannot untag ${repository}:${tag}: the registry refused ${step} (HTTP ${options.statusCode ?? '?'}${options.code ? ` ${options.code}` : ''}); ` +
+        'untagging needs delete rights and, on registries that cannot delete a tag alone, push rights ' +
+        'to re-point the tag at a throw-away manifest',
       options,
     );
     this.name = 'UntagNotPermittedError';

@@ -35,13 +35,15 @@ export async function untag(
   // One token for the whole sequence: the tag delete, the push and the placeholder delete.
   const scopes = [repositoryScope(repository, 'pull', 'push', 'delete')];
   const what = `tag ${repository}:${tag}`;
-  const response = await client.send({
-    method: 'DELETE',
-    url: `${client.registry}/v2/${repository}/manifests/${tag}`,
-    kind: 'delete-manifest',
-    scopes,
-    what,
-  });
+  const response = await permitted(repository, tag, 'the tag delete', () =>
+    client.send({
+      method: 'DELETE',
+      url: `${client.registry}/v2/${repository}/manifests/${tag}`,
+      kind: 'delete-manifest',
+      scopes,
+      what,
+    }),
+  );
   // 404: the tag is gone already, which is what was asked.
   if ((response.status >= 200 && response.status < 300) || response.status === 404) return 'delete-tag';
   const refusal = client.responseError(response, 'DELETE', `deleting ${what}`);
@@ -52,13 +54,15 @@ export async function untag(
     throw refusal;
   }
   await ensureEmptyBlob(client, repository, tag, scopes);
-  const placeholder = await withPushRights(repository, tag, () =>
+  const placeholder = await permitted(repository, tag, 'the push of a placeholder manifest', () =>
     putManifest(client, repository, tag, MediaType.OciManifest, placeholderManifest(tag), scopes),
   );
   try {
-    await client.deleteByDigest(repository, placeholder, scopes);
+    await permitted(repository, tag, 'the delete of the placeholder manifest', () =>
+      client.deleteByDigest(repository, placeholder, scopes),
+    );
   } catch (error) {
-    if (error instanceof DeletionDisabledError) throw error;
+    if (error instanceof DeletionDisabledError || error instanceof UntagNotPermittedError) throw error;
     throw new RegistryError(
       `untagging ${what}: the tag now points at the placeholder ${placeholder}, but deleting it failed; ` +
         `delete ${repository}@${placeholder} to finish: ${(error as Error).message}`,
@@ -86,7 +90,7 @@ async function ensureEmptyBlob(
   });
   if (head.status === 200) return;
   if (head.status !== 404) throw client.responseError(head, 'HEAD', `checking ${what}`);
-  await withPushRights(repository, tag, async () => {
+  await permitted(repository, tag, 'the upload of the empty config blob', async () => {
     const start = await client.send({
       method: 'POST',
       url: `${client.registry}/v2/${repository}/blobs/uploads/`,
@@ -127,22 +131,32 @@ async function ensureEmptyBlob(
   });
 }
 
-/** Turns a refusal of a push (401 after a fresh token, 403, DENIED) into {@link UntagNotPermittedError}. */
-async function withPushRights<T>(repository: string, tag: string, push: () => Promise<T>): Promise<T> {
+/**
+ * Turns a refusal of one step (401 with a fresh token: insufficient scope; 403 / DENIED) into
+ * {@link UntagNotPermittedError}, which the engine reports as "shared: cannot untag". Refused
+ * credentials stay an {@link AuthenticationError}: that is a configuration problem, not a right.
+ */
+async function permitted<T>(
+  repository: string,
+  tag: string,
+  step: string,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
-    return await push();
+    return await run();
   } catch (error) {
     const refused =
-      error instanceof AuthenticationError ||
-      (error instanceof RegistryError && (error.statusCode === 403 || error.code === 'DENIED'));
+      (error instanceof AuthenticationError && error.failure === 'insufficient-scope') ||
+      (!(error instanceof AuthenticationError) &&
+        error instanceof RegistryError &&
+        (error.statusCode === 403 || error.code === 'DENIED'));
     if (!refused) throw error;
-    const registryError = error as RegistryError;
-    throw new UntagNotPermittedError(repository, tag, {
-      method: registryError.method,
-      url: registryError.url,
-      ...(registryError.statusCode !== undefined && { statusCode: registryError.statusCode }),
-      ...(registryError.code !== undefined && { code: registryError.code }),
-      ...(registryError.diagnostics && { diagnostics: registryError.diagnostics }),
+    throw new UntagNotPermittedError(repository, tag, step, {
+      method: error.method,
+      url: error.url,
+      ...(error.statusCode !== undefined && { statusCode: error.statusCode }),
+      ...(error.code !== undefined && { code: error.code }),
+      ...(error.diagnostics && { diagnostics: error.diagnostics }),
       cause: error,
     });
   }

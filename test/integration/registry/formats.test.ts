@@ -25,31 +25,36 @@ describe('Class: RegistryClient (distribution 2.8)', () => {
   });
 
   describe('Method: resolve / deleteManifest', () => {
-    it.each(KINDS)('resolves a %s tag to the pushed digest, deletes it, and a second delete is already-gone', async (kind, mediaType) => {
-      // Prepare
-      const repository = `formats/${kind}`;
-      const pushed = await pushImage(registry.url, repository, 'v1', { kind });
-      await pushImage(registry.url, repository, 'other', { kind, seed: `${kind}-other` });
+    it.each(KINDS)(
+      'resolves a %s tag to the pushed digest, deletes it, and a second delete is already-gone',
+      async (kind, mediaType) => {
+        // Prepare
+        const repository = `formats/${kind}`;
+        const pushed = await pushImage(registry.url, repository, 'v1', { kind });
+        await pushImage(registry.url, repository, 'other', { kind, seed: `${kind}-other` });
 
-      // Act
-      const resolved = await client.resolve(repository, 'v1');
-      const deleted = await client.deleteManifest(repository, pushed.digest);
-      const again = await client.deleteManifest(repository, pushed.digest);
+        // Act
+        const resolved = await client.resolve(repository, 'v1');
+        const deleted = await client.deleteManifest(repository, pushed.digest);
+        const again = await client.deleteManifest(repository, pushed.digest);
 
-      // Assess
-      expect(resolved).toEqual({ digest: pushed.digest, mediaType, size: pushed.bytes });
-      expect(deleted).toBe('deleted');
-      expect(again).toBe('already-gone');
-      expect(await listTagsRaw(registry.url, repository)).toEqual(['other']);
-      expect(await client.resolve(repository, 'v1')).toBeNull();
-    });
+        // Assess
+        expect(resolved).toEqual({ digest: pushed.digest, mediaType, size: pushed.bytes });
+        expect(deleted).toBe('deleted');
+        expect(again).toBe('already-gone');
+        expect(await listTagsRaw(registry.url, repository)).toEqual(['other']);
+        expect(await client.resolve(repository, 'v1')).toBeNull();
+      },
+    );
 
     it('resolves a digest reference and answers null for unknown tags and repositories', async () => {
       // Prepare
       const pushed = await pushImage(registry.url, 'formats/by-digest', 'v1', { kind: 'oci' });
 
       // Act & Assess
-      await expect(client.resolve('formats/by-digest', pushed.digest)).resolves.toMatchObject({ digest: pushed.digest });
+      await expect(client.resolve('formats/by-digest', pushed.digest)).resolves.toMatchObject({
+        digest: pushed.digest,
+      });
       await expect(client.resolve('formats/by-digest', 'nope')).resolves.toBeNull();
       await expect(client.resolve('formats/never-pushed', 'v1')).resolves.toBeNull();
     });
@@ -100,8 +105,15 @@ describe('Class: RegistryClient (distribution 2.8)', () => {
       const dates = ['2024-01-01T00:00:00.000Z', '2026-09-09T09:09:09.000Z', '1970-01-01T00:00:00.000Z'];
       const children: Array<{ digest: Digest; bytes: number; platform: string }> = [];
       for (const [position, created] of dates.entries()) {
-        const child = await pushImage(registry.url, repository, `child-${position}`, { kind: 'oci', created });
-        children.push({ digest: child.digest, bytes: child.bytes, platform: ['amd64', 'arm64', 's390x'][position]! });
+        const child = await pushImage(registry.url, repository, `child-${position}`, {
+          kind: 'oci',
+          created,
+        });
+        children.push({
+          digest: child.digest,
+          bytes: child.bytes,
+          platform: ['amd64', 'arm64', 's390x'][position]!,
+        });
       }
       const index = Buffer.from(
         JSON.stringify({

@@ -149,13 +149,15 @@ describe('Class: RegistryUnreachableError', () => {
 describe('Class: UntagNotPermittedError', () => {
   it('explains that untagging needs push rights', () => {
     // Act
-    const error = new UntagNotPermittedError('apps/web', 'old', {
+    const error = new UntagNotPermittedError('apps/web', 'old', 'the push of a placeholder manifest', {
       method: 'PUT',
       url: 'http://127.0.0.1/',
       statusCode: 403,
     });
 
     // Assess
-    expect(error.message).toMatch(/cannot untag apps\/web:old.*push/);
+    expect(error.message).toMatch(
+      /cannot untag apps\/web:old: the registry refused the push of a placeholder manifest \(HTTP 403\).*push rights/,
+    );
   });
 });
