@@ -300,20 +300,25 @@ export class RegistryClient {
       if (seen.has(url))
         throw new RegistryError(`${what}: the registry's next-page links loop`, { method: 'GET', url });
       seen.add(url);
-      const response = await this.send({
-        method: 'GET',
-        url,
-        kind,
-        scopes,
-        what,
-        maxBodyBytes: MAX_LIST_PAGE_BYTES,
-      });
+      const page = (pageUrl: string) =>
+        this.send({ method: 'GET', url: pageUrl, kind, scopes, what, maxBodyBytes: MAX_LIST_PAGE_BYTES });
+      let response = await page(url);
+      if (isPageSizeRefused(response) && new URL(url).searchParams.has('n')) {
+        // distribution 2.8.2 refuses an `n` above its catalog.maxentries: let it choose the size.
+        const unsized = new URL(url);
+        unsized.searchParams.delete('n');
+        response = await page(unsized.toString());
+      }
       if (response.status === 404 && kind === 'tags') return;
       if (response.status !== 200) throw this.responseError(response, 'GET', `listing ${what}`);
       yield parseJsonBody(response, 'GET', `listing ${what}`);
       url = nextLink(response.headers.link, response.url);
     }
   }
+}
+
+function isPageSizeRefused(response: TransportResponse): boolean {
+  return response.status === 400 && parseErrorBody(response.body)[0]?.code === 'PAGINATION_NUMBER_INVALID';
 }
 
 function checkRepository(repository: string): void {
