@@ -1,11 +1,11 @@
 import { Agent, type Dispatcher } from 'undici';
 
-import { isDigest, isTag, repositoryNameProblem, InvalidReferenceError, type Digest } from '../domain';
+import { isTag, InvalidReferenceError, type Digest } from '../domain';
 import packageJson from '../../package.json';
 import { Authenticator, type AuthAttempt } from './authenticator';
 import { repositoryScope, type Scope } from './auth';
 import { readImageCreated } from './image-created';
-import { nextLink } from './link';
+import { listPages, MAX_LIST_PAGE_BYTES } from './listing';
 import { putManifest, readBlob, readManifest, resolveManifest } from './manifests';
 import { registryOrigin } from './registry-url';
 import {
@@ -15,8 +15,15 @@ import {
   isDeletionDisabled,
   parseErrorBody,
 } from './errors';
-import { Transport, parseJsonBody, type HttpMethod, type TransportResponse } from './transport';
+import { Transport, type HttpMethod, type TransportResponse } from './transport';
 import { untag } from './untag';
+import {
+  checkDigest,
+  checkReference,
+  checkRepository,
+  nonNegativeInteger,
+  positiveInteger,
+} from './validation';
 import type {
   Credentials,
   CredentialsProvider,
@@ -33,8 +40,6 @@ export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Idle keep-alive connections of the default Agent close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
-/** A catalog or tag list page; distribution answers a whole tag list in one page. */
-export const MAX_LIST_PAGE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RETRY = { maxRetries: 4, minDelayMs: 100, maxDelayMs: 5_000 } as const;
 
 /** One request to the configured registry, as the client's operations describe it. */
@@ -129,7 +134,7 @@ export class RegistryClient {
     if (options.pageSize !== undefined)
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [{ type: 'registry', name: 'catalog', actions: ['*'] }];
-    for await (const page of this.pages(first.toString(), 'catalog', scopes, 'the catalog')) {
+    for await (const page of listPages(this, first.toString(), 'catalog', scopes, 'the catalog')) {
       const repositories = (page as { repositories?: unknown } | null)?.repositories;
       if (Array.isArray(repositories))
         yield* repositories.filter((name): name is string => typeof name === 'string');
@@ -143,7 +148,7 @@ export class RegistryClient {
     if (options.pageSize !== undefined)
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [repositoryScope(repository, 'pull')];
-    for await (const page of this.pages(first.toString(), 'tags', scopes, `the tags of ${repository}`)) {
+    for await (const page of listPages(this, first.toString(), 'tags', scopes, `the tags of ${repository}`)) {
       // distribution answers `"tags": null` for a repository whose tags were all deleted.
       const tags = (page as { tags?: unknown } | null)?.tags;
       if (Array.isArray(tags)) yield* tags.filter((tag): tag is string => typeof tag === 'string');
@@ -287,70 +292,4 @@ export class RegistryClient {
       ...(error.diagnostics && { diagnostics: error.diagnostics }),
     });
   }
-
-  private async *pages(
-    firstUrl: string,
-    kind: 'catalog' | 'tags',
-    scopes: readonly Scope[],
-    what: string,
-  ): AsyncGenerator<unknown> {
-    const seen = new Set<string>();
-    for (let url: string | undefined = firstUrl; url !== undefined;) {
-      // A registry that links back to a page already read would otherwise page forever.
-      if (seen.has(url))
-        throw new RegistryError(`${what}: the registry's next-page links loop`, { method: 'GET', url });
-      seen.add(url);
-      const page = (pageUrl: string) =>
-        this.send({ method: 'GET', url: pageUrl, kind, scopes, what, maxBodyBytes: MAX_LIST_PAGE_BYTES });
-      let response = await page(url);
-      if (isPageSizeRefused(response) && new URL(url).searchParams.has('n')) {
-        // distribution 2.8.2 refuses an `n` above its catalog.maxentries: let it choose the size.
-        const unsized = new URL(url);
-        unsized.searchParams.delete('n');
-        response = await page(unsized.toString());
-      }
-      if (response.status === 404 && kind === 'tags') return;
-      if (response.status !== 200) throw this.responseError(response, 'GET', `listing ${what}`);
-      yield parseJsonBody(response, 'GET', `listing ${what}`);
-      url = nextLink(response.headers.link, response.url);
-    }
-  }
-}
-
-function isPageSizeRefused(response: TransportResponse): boolean {
-  return response.status === 400 && parseErrorBody(response.body)[0]?.code === 'PAGINATION_NUMBER_INVALID';
-}
-
-function checkRepository(repository: string): void {
-  const problem = repositoryNameProblem(repository);
-  if (problem) throw new InvalidReferenceError(problem);
-}
-
-function checkReference(repository: string, reference: string): string {
-  checkRepository(repository);
-  if (!isTag(reference) && !isDigest(reference)) {
-    throw new InvalidReferenceError(
-      `'${String(reference).slice(0, 80)}' is neither a valid tag nor a digest`,
-    );
-  }
-  return reference;
-}
-
-function checkDigest(repository: string, digest: string): Digest {
-  checkRepository(repository);
-  if (!isDigest(digest))
-    throw new InvalidReferenceError(`'${String(digest).slice(0, 80)}' is not a valid digest`);
-  return digest;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`${name} must be a positive whole number, got ${value}`);
-  return value;
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0)
-    throw new RangeError(`${name} must be a whole number ≥ 0, got ${value}`);
-  return value;
 }

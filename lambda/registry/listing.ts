@@ -1,0 +1,45 @@
+import type { Scope } from './auth';
+import type { RegistryClient } from './client';
+import { RegistryError, parseErrorBody } from './errors';
+import { nextLink } from './link';
+import { parseJsonBody, type TransportResponse } from './transport';
+
+/** A catalog or tag list page; distribution 2.x answers a whole tag list in one page. */
+export const MAX_LIST_PAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Yields the parsed JSON of each page of a catalog or tag list, following `Link: rel="next"` on
+ * the registry's own origin. Ends without a page when a tag list answers 404 (no such repository).
+ */
+export async function* listPages(
+  client: RegistryClient,
+  firstUrl: string,
+  kind: 'catalog' | 'tags',
+  scopes: readonly Scope[],
+  what: string,
+): AsyncGenerator<unknown> {
+  const seen = new Set<string>();
+  const page = (url: string) =>
+    client.send({ method: 'GET', url, kind, scopes, what, maxBodyBytes: MAX_LIST_PAGE_BYTES });
+  for (let url: string | undefined = firstUrl; url !== undefined;) {
+    // A registry that links back to a page already read would otherwise page forever.
+    if (seen.has(url))
+      throw new RegistryError(`${what}: the registry's next-page links loop`, { method: 'GET', url });
+    seen.add(url);
+    let response = await page(url);
+    if (isPageSizeRefused(response) && new URL(url).searchParams.has('n')) {
+      // distribution 2.8.2 refuses an `n` above its catalog.maxentries: let it choose the size.
+      const unsized = new URL(url);
+      unsized.searchParams.delete('n');
+      response = await page(unsized.toString());
+    }
+    if (response.status === 404 && kind === 'tags') return;
+    if (response.status !== 200) throw client.responseError(response, 'GET', `listing ${what}`);
+    yield parseJsonBody(response, 'GET', `listing ${what}`);
+    url = nextLink(response.headers.link, response.url);
+  }
+}
+
+function isPageSizeRefused(response: TransportResponse): boolean {
+  return response.status === 400 && parseErrorBody(response.body)[0]?.code === 'PAGINATION_NUMBER_INVALID';
+}
