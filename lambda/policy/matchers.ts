@@ -57,6 +57,7 @@ const REFERRER_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
 
 /** The subject digest a cosign-style referrer tag (`sha256-<hex>.sig|.att|.sbom`) belongs to. */
 export function referrerSubject(tag: string): Digest | undefined {
+  if (!tag.startsWith('sha256-')) return undefined; // the common case, without a match array
   const match = REFERRER_TAG.exec(tag);
   return match ? `sha256:${match[1]}` : undefined;
 }

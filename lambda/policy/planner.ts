@@ -1,17 +1,9 @@
 import { summarizePlan } from '../domain';
-import type {
-  Digest,
-  Inventory,
-  Plan,
-  PlannedTag,
-  RepositoryInventory,
-  RepositoryPlan,
-  TagRecord,
-} from '../domain';
-import { referrerSubject } from './matchers';
-import { rulesForRepository, type Policy } from './policy';
+import type { Digest, Inventory, Plan, PlannedTag, RepositoryInventory, RepositoryPlan } from '../domain';
+import { TagEntry } from './entry';
+import { rulesForRepository, type CompiledRule, type Policy, type ProtectPattern } from './policy';
 import { PROTECT_RULE_NAME } from './schema';
-import { decideCandidates, type Decision, type TagEntry } from './streams';
+import { decideCandidates } from './streams';
 
 /** How the plan may remove a tag whose digest a kept tag still holds. */
 export interface PlanOptions {
@@ -62,43 +54,42 @@ function planRepository(
   untagSupported: boolean,
 ): RepositoryPlan {
   const rules = rulesForRepository(policy, repository.name);
-  const entries = repository.tags.map(toEntry).sort((a, b) => compareText(a.tag, b.tag));
-  const tagsByDigest = new Map<Digest, TagEntry[]>();
+  const entries = repository.tags
+    .map((record) => new TagEntry(record))
+    .sort((a, b) => compareText(a.tag, b.tag));
+  // The tags of each digest, in name order, as a linked list (see TagEntry.nextOnDigest).
+  const firstOnDigest = new Map<Digest, TagEntry>();
   for (const entry of entries) {
-    const sharing = tagsByDigest.get(entry.digest);
-    if (sharing) sharing.push(entry);
-    else tagsByDigest.set(entry.digest, [entry]);
+    const first = firstOnDigest.get(entry.digest);
+    if (first) {
+      (first.lastOnDigest as TagEntry).nextOnDigest = entry;
+      first.lastOnDigest = entry;
+    } else {
+      entry.lastOnDigest = entry;
+      firstOnDigest.set(entry.digest, entry);
+    }
   }
 
   const candidates: TagEntry[][] = rules.map(() => []);
   const referrers: TagEntry[] = [];
   for (const entry of entries) {
-    const protector = policy.protect.find((pattern) => pattern.regex.test(entry.tag));
+    const protector = firstMatching(policy.protect, entry.tag);
     if (protector) {
-      entry.decision = {
-        intent: 'keep',
-        rule: PROTECT_RULE_NAME,
-        reason: `protected by '${protector.source}'`,
-      };
-    } else if (
-      entry.subject !== undefined &&
-      tagsByDigest.get(entry.subject)?.some((other) => other !== entry)
-    ) {
+      entry.decide('keep', PROTECT_RULE_NAME, `protected by '${protector.source}'`);
+    } else if (entry.subject !== undefined && hasOtherTag(firstOnDigest.get(entry.subject), entry)) {
       // Another tag points at the subject: follow it. A referrer tag alone with its subject
       // (or mis-tagged onto it) has nothing to follow and is decided by the rules.
       referrers.push(entry);
     } else {
-      const index = rules.findIndex(
-        (rule) => (!rule.tags || rule.tags.test(entry.tag)) && !rule.exclude?.test(entry.tag),
-      );
+      const index = firstMatchingRule(rules, entry.tag);
       if (index >= 0) (candidates[index] as TagEntry[]).push(entry);
-      else entry.decision = { intent: 'keep', rule: null, reason: 'no rule matches' };
+      else entry.decide('keep', null, 'no rule matches');
     }
   }
   rules.forEach((rule, index) => decideCandidates(rule, candidates[index] as TagEntry[], nowMs));
 
-  const survival = new DigestSurvival(tagsByDigest);
-  for (const entry of referrers) survival.decisionOf(entry);
+  const survival = new DigestSurvival(firstOnDigest);
+  for (const entry of referrers) survival.decided(entry);
 
   return {
     name: repository.name,
@@ -114,84 +105,99 @@ class DigestSurvival {
   private readonly keepers = new Map<Digest, TagEntry | null>();
   private readonly resolving = new Set<Digest>();
 
-  public constructor(private readonly tagsByDigest: ReadonlyMap<Digest, readonly TagEntry[]>) {}
+  public constructor(private readonly firstOnDigest: ReadonlyMap<Digest, TagEntry>) {}
 
   /** A kept tag on `digest` (one decided by protect or a rule, if any), or null when every tag on it is removed. */
   public keeperOf(digest: Digest): TagEntry | null {
     const known = this.keepers.get(digest);
     if (known !== undefined) return known;
+    const first = this.firstOnDigest.get(digest);
+    // Digests held by a single, already decided tag are the common case: no map entry needed.
+    if (first && first.nextOnDigest === undefined && first.intent !== undefined) {
+      return first.intent === 'keep' ? first : null;
+    }
     // Referrer tags can be pointed at each other in a loop (`sha256-<y>.sig` on x, `sha256-<x>.sig`
     // on y); assuming the digest survives ends the loop on the safe side.
-    if (this.resolving.has(digest)) return this.tagsByDigest.get(digest)?.[0] ?? null;
+    if (this.resolving.has(digest)) return first ?? null;
     this.resolving.add(digest);
-    const tags = this.tagsByDigest.get(digest) ?? [];
+    let keeper: TagEntry | null = null;
     // Tags decided by protect or the rules first: they name the keeper in reasons.
-    const keeper =
-      tags.find((entry) => entry.decision?.intent === 'keep') ??
-      tags.find((entry) => !entry.decision && this.decisionOf(entry).intent === 'keep') ??
-      null;
+    for (let entry = first; entry && !keeper; entry = entry.nextOnDigest) {
+      if (entry.intent === 'keep') keeper = entry;
+    }
+    for (let entry = first; entry && !keeper; entry = entry.nextOnDigest) {
+      if (entry.intent === undefined && this.decided(entry).intent === 'keep') keeper = entry;
+    }
     this.resolving.delete(digest);
     this.keepers.set(digest, keeper);
     return keeper;
   }
 
-  /** The tag's decision; a referrer tag's is derived from its subject's survival. */
-  public decisionOf(entry: TagEntry): Decision {
-    if (entry.decision) return entry.decision;
+  /** The entry, decided: a referrer tag's decision is derived from its subject's survival. */
+  public decided(entry: TagEntry): TagEntry {
+    if (entry.intent !== undefined) return entry;
     const subject = entry.subject as Digest;
     const keeper = this.keeperOf(subject);
-    if (entry.decision) return entry.decision; // decided while its subject was resolved
+    if (entry.intent !== undefined) return entry; // decided while its subject was resolved
     if (keeper) {
-      const looped = keeper === entry || !keeper.decision;
-      entry.decision = {
-        intent: 'keep',
-        rule: looped ? null : (keeper.decision?.rule ?? null),
-        reason: looped
+      const looped = keeper === entry || keeper.intent === undefined;
+      entry.decide(
+        'keep',
+        looped ? null : keeper.rule,
+        looped
           ? `follows its subject ${subject}, which is kept (referrer tags point at each other)`
           : `follows its subject '${keeper.tag}', which is kept`,
-      };
+      );
     } else {
       // keeperOf decided every tag on the subject before answering null.
-      const first = (this.tagsByDigest.get(subject) as readonly TagEntry[])[0] as TagEntry;
-      entry.decision = {
-        intent: 'remove',
-        rule: first.decision?.rule ?? null,
-        reason: `follows its subject '${first.tag}', which is deleted`,
-      };
+      const first = this.firstOnDigest.get(subject) as TagEntry;
+      entry.decide('remove', first.rule, `follows its subject '${first.tag}', which is deleted`);
     }
-    return entry.decision;
+    return entry;
   }
 }
 
 function toPlannedTag(entry: TagEntry, survival: DigestSurvival, untagSupported: boolean): PlannedTag {
-  const decision = survival.decisionOf(entry);
+  survival.decided(entry);
   const planned: PlannedTag = {
     tag: entry.tag,
     digest: entry.digest,
     mediaType: entry.record.mediaType,
-    created: entry.createdMs === undefined ? null : new Date(entry.createdMs).toISOString(),
+    created: entry.createdMs === undefined ? null : (entry.record.created as Date).toISOString(),
     action: 'keep',
-    rule: decision.rule,
-    reason: decision.reason,
+    rule: entry.rule,
+    reason: entry.reason,
   };
-  if (decision.intent === 'keep') return planned;
+  if (entry.intent === 'keep') return planned;
   const keeper = survival.keeperOf(entry.digest);
   if (!keeper) planned.action = 'delete';
   else if (untagSupported) {
     planned.action = 'untag';
-    planned.reason = `${decision.reason}; digest also held by kept tag '${keeper.tag}': untag only`;
+    planned.reason = `${entry.reason}; digest also held by kept tag '${keeper.tag}': untag only`;
   } else {
     planned.shared = true;
-    planned.reason = `${decision.reason}; digest also held by kept tag '${keeper.tag}' and untag is unsupported: kept`;
+    planned.reason = `${entry.reason}; digest also held by kept tag '${keeper.tag}' and untag is unsupported: kept`;
   }
   return planned;
 }
 
-function toEntry(record: TagRecord): TagEntry {
-  const time = record.created?.getTime();
-  // NaN (an invalid Date) and the 1970 epoch of reproducible builds both mean "unknown".
-  const createdMs = time !== undefined && Number.isFinite(time) && time !== 0 ? time : undefined;
-  return { record, tag: record.tag, digest: record.digest, createdMs, subject: referrerSubject(record.tag) };
+function firstMatching(patterns: readonly ProtectPattern[], tag: string): ProtectPattern | undefined {
+  for (const pattern of patterns) if (pattern.regex.test(tag)) return pattern;
+  return undefined;
+}
+
+/** The index of the first rule whose tags match and whose exclude does not, or -1. */
+function firstMatchingRule(rules: readonly CompiledRule[], tag: string): number {
+  for (let index = 0; index < rules.length; index += 1) {
+    const rule = rules[index] as CompiledRule;
+    if ((!rule.tags || rule.tags.test(tag)) && !rule.exclude?.test(tag)) return index;
+  }
+  return -1;
+}
+
+function hasOtherTag(first: TagEntry | undefined, entry: TagEntry): boolean {
+  for (let other = first; other; other = other.nextOnDigest) if (other !== entry) return true;
+  return false;
 }
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */

@@ -1,31 +1,7 @@
 import semver, { type SemVer } from 'semver';
-import type { Digest, TagRecord } from '../domain';
 import { formatAge } from './duration';
+import type { TagEntry } from './entry';
 import type { CompiledRule } from './policy';
-
-/** What the first pass decided for a tag, before digest safety turns removals into untag/shared. */
-export interface Decision {
-  readonly intent: 'keep' | 'remove';
-  readonly rule: string | null;
-  readonly reason: string;
-}
-
-/** One tag with the values the planner needs, computed once. */
-export interface TagEntry {
-  readonly record: TagRecord;
-  readonly tag: string;
-  readonly digest: Digest;
-  /** Epoch milliseconds, or undefined when the age is unknown. */
-  readonly createdMs: number | undefined;
-  /** For a cosign-style referrer tag, the digest it signs or attests. */
-  readonly subject: Digest | undefined;
-  decision?: Decision;
-}
-
-interface Ranked {
-  readonly entry: TagEntry;
-  readonly version?: SemVer;
-}
 
 /**
  * Decides the candidates of one rule: groups them into streams by `groupBy` capture group 1,
@@ -37,7 +13,7 @@ export function decideCandidates(rule: CompiledRule, candidates: readonly TagEnt
     for (const entry of candidates) keep(entry, rule, 'rule sets neither keep nor olderThan');
     return;
   }
-  const streams = new Map<string, Ranked[]>();
+  const streams = new Map<string, TagEntry[]>();
   for (const entry of candidates) {
     let stream = '';
     if (rule.groupBy) {
@@ -48,22 +24,21 @@ export function decideCandidates(rule: CompiledRule, candidates: readonly TagEnt
       }
       stream = match[1] ?? '';
     }
-    let version: SemVer | undefined;
     if (rule.order === 'semver') {
-      version = parseVersion(entry.tag);
-      if (!version) {
+      entry.version = parseVersion(entry.tag);
+      if (!entry.version) {
         keep(entry, rule, 'not a semver version');
         continue;
       }
     }
-    let ranked = streams.get(stream);
-    if (!ranked) streams.set(stream, (ranked = []));
-    ranked.push(version ? { entry, version } : { entry });
+    const ranked = streams.get(stream);
+    if (ranked) ranked.push(entry);
+    else streams.set(stream, [entry]);
   }
   for (const [stream, ranked] of streams) {
     ranked.sort(rule.order === 'semver' ? bySemverNewestFirst : byCreatedNewestFirst);
     const label = rule.groupBy ? ` in stream '${stream}'` : '';
-    ranked.forEach(({ entry }, index) => decideRanked(entry, rule, index + 1, label, nowMs));
+    ranked.forEach((entry, index) => decideRanked(entry, rule, index + 1, label, nowMs));
   }
 }
 
@@ -111,19 +86,19 @@ function parseVersion(tag: string): SemVer | undefined {
 }
 
 /** Newest first; unknown ages count as newest; ties by tag name, later names first. */
-function byCreatedNewestFirst(a: Ranked, b: Ranked): number {
-  const left = a.entry.createdMs;
-  const right = b.entry.createdMs;
+function byCreatedNewestFirst(a: TagEntry, b: TagEntry): number {
+  const left = a.createdMs;
+  const right = b.createdMs;
   if (left !== right) {
     if (left === undefined) return -1;
     if (right === undefined) return 1;
     return right - left;
   }
-  return byTagNameDescending(a.entry.tag, b.entry.tag);
+  return byTagNameDescending(a.tag, b.tag);
 }
 
 /** Highest version first; equal versions (`v1.2.3`, `1.2.3`) by age, then by tag name. */
-function bySemverNewestFirst(a: Ranked, b: Ranked): number {
+function bySemverNewestFirst(a: TagEntry, b: TagEntry): number {
   return (b.version as SemVer).compare(a.version as SemVer) || byCreatedNewestFirst(a, b);
 }
 
@@ -133,9 +108,9 @@ function byTagNameDescending(left: string, right: string): number {
 }
 
 function keep(entry: TagEntry, rule: CompiledRule, reason: string): void {
-  entry.decision = { intent: 'keep', rule: rule.name, reason };
+  entry.decide('keep', rule.name, reason);
 }
 
 function remove(entry: TagEntry, rule: CompiledRule, reason: string): void {
-  entry.decision = { intent: 'remove', rule: rule.name, reason };
+  entry.decide('remove', rule.name, reason);
 }
