@@ -84,6 +84,16 @@ export class Authenticator {
         code: parseErrorBody(response.body)[0]?.code ?? 'UNAUTHORIZED',
       });
     };
+    // Only the configured registry's own challenge may name a realm for its credentials; a
+    // redirect target (blob storage) asking for authentication gets nothing.
+    const answeredBy = new URL(response.url).origin;
+    if (answeredBy !== this.registry) {
+      throw new ForeignHostError(
+        `${answeredBy}, where the registry at ${this.registry} redirected the request, asks for ` +
+          'authentication; regsweep sends credentials only to the registry and its token realm',
+        { method, url: response.url, statusCode: response.status },
+      );
+    }
     attempt.rounds += 1;
     if (attempt.rounds > MAX_AUTH_ROUNDS) fail('keeps answering 401 (unauthorized)');
     const challenges = parseChallenges(response.headers['www-authenticate']);

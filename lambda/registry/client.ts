@@ -25,8 +25,6 @@ import {
   positiveInteger,
 } from './validation';
 import type {
-  Credentials,
-  CredentialsProvider,
   ManifestContent,
   RegistryClientOptions,
   RequestKind,
@@ -94,11 +92,7 @@ export class RegistryClient {
       ...(options.onRequest && { onRequest: options.onRequest }),
     });
     this.stats = this.transport.stats;
-    this.auth = new Authenticator(
-      this.transport,
-      this.registry,
-      options.credentials as Credentials | CredentialsProvider,
-    );
+    this.auth = new Authenticator(this.transport, this.registry, options.credentials);
   }
 
   /**

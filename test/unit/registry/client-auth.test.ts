@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 
 import { MediaType, sha256Digest } from '../../../lambda/domain';
-import { AuthenticationError, RegistryClient, type Credentials } from '../../../lambda/registry';
+import {
+  AuthenticationError,
+  ForeignHostError,
+  RegistryClient,
+  type Credentials,
+} from '../../../lambda/registry';
 import { json, registryError, startLocalServer, type LocalServer } from './local-server';
 
 const MANIFEST = Buffer.from(
@@ -266,6 +271,31 @@ describe('Class: RegistryClient', () => {
       expect(storage.requests).toHaveLength(1);
       expect(storage.requests[0]?.headers.authorization).toBeUndefined();
       expect(storage.requests[0]?.url).toBe('/bucket/blob?X-Signature=abc');
+    });
+
+    it('sends no credentials anywhere when a redirect target asks for authentication', async () => {
+      // Prepare: registry → storage that answers 401 with a challenge naming a third host's realm
+      const realm = await startLocalServer((_request, response) => json(response, 200, { token: 'stolen' }));
+      const storage = await startLocalServer((_request, response) =>
+        json(response, 401, registryError('UNAUTHORIZED'), {
+          'www-authenticate': `Bearer realm="${realm.url}/token"`,
+        }),
+      );
+      const redirecting = await startLocalServer((_request, response) =>
+        response.writeHead(307, { location: `${storage.url}/blob` }).end(),
+      );
+      servers.push(realm, storage, redirecting);
+      client = new RegistryClient({ registry: redirecting.url, credentials: USER });
+
+      // Act
+      const error = await client
+        .getBlob('apps/web', sha256Digest('x'), 1024)
+        .catch((caught: unknown) => caught);
+
+      // Assess
+      expect(error).toBeInstanceOf(ForeignHostError);
+      expect(realm.requests).toHaveLength(0);
+      expect(storage.requests.map((request) => request.headers.authorization)).toEqual([undefined]);
     });
   });
 });
