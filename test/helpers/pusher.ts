@@ -1,4 +1,4 @@
-import { MANIFEST_ACCEPT, sha256Digest, isDigest, type Digest } from '../../lambda/domain';
+import type { Digest } from '../../lambda/domain';
 import {
   buildImage,
   buildIndex,
@@ -9,10 +9,19 @@ import {
   type BuiltImage,
   type ImageKind,
 } from './image-builder';
-import { nextLink, rawRequest, RawHttpError, resolveAgainst, type RawAuth } from './raw-http';
+import { rawRequest, RawHttpError, resolveAgainst, type RawAuth } from './raw-http';
+import { putManifestBytes } from './raw-registry';
 
 export type { ImageKind } from './image-builder';
 export type { RawAuth } from './raw-http';
+export {
+  deleteManifestRaw,
+  headDigestRaw,
+  listCatalogRaw,
+  listTagsRaw,
+  putManifestBytes,
+  retag,
+} from './raw-registry';
 
 /** How to build the synthetic image that `pushImage` pushes. */
 export interface PushOptions {
@@ -80,21 +89,13 @@ export async function pushImage(
       platform: parsePlatform('linux/amd64'),
       ...(options.annotations && { annotations: options.annotations }),
     });
-    await pushBlobs(registryUrl, repository, image.blobs, auth);
-    const digest = await putManifestBytes(
-      registryUrl,
-      repository,
-      tag,
-      image.mediaType,
-      image.manifest,
-      auth,
-    );
+    const digest = await pushManifest(registryUrl, repository, tag, image, auth);
     return { digest, mediaType: image.mediaType, bytes: image.manifest.length };
   }
 
   const childFormat = kind === 'oci-index' ? 'oci' : 'docker';
   const platforms = options.platforms ?? DEFAULT_INDEX_PLATFORMS;
-  const children: Array<{ image: BuiltImage; platform: string }> = platforms.map((platform) => ({
+  const children = platforms.map((platform) => ({
     platform,
     image: buildImage(childFormat, {
       ...content,
@@ -104,13 +105,10 @@ export async function pushImage(
   }));
   // distribution checks that an index's children exist in the repository: push them first.
   await Promise.all(
-    children.map(async ({ image }) => {
-      await pushBlobs(registryUrl, repository, image.blobs, auth);
-      await putManifestBytes(registryUrl, repository, image.digest, image.mediaType, image.manifest, auth);
-    }),
+    children.map(({ image }) => pushManifest(registryUrl, repository, image.digest, image, auth)),
   );
   const index = buildIndex(kind, children, options.annotations);
-  const digest = await putManifestBytes(registryUrl, repository, tag, index.mediaType, index.manifest, auth);
+  const digest = await pushManifest(registryUrl, repository, tag, { ...index, blobs: [] }, auth);
   return {
     digest,
     mediaType: index.mediaType,
@@ -119,174 +117,113 @@ export async function pushImage(
   };
 }
 
-/** Uploads each blob the repository does not have yet (monolithic: POST, then PUT ?digest=). */
+/**
+ * Uploads each blob the repository does not have yet (monolithic: POST, then PUT ?digest=).
+ * Concurrent pushes from this process upload a shared blob once: see {@link withLock}.
+ */
 export async function pushBlobs(
   registryUrl: string,
   repository: string,
   blobs: Blob[],
   auth?: RawAuth,
 ): Promise<void> {
-  // Sequential per image: the shared layer is usually present already, so this is HEAD + one upload.
   for (const blob of blobs) {
-    const head = await rawRequest(`${registryUrl}/v2/${repository}/blobs/${blob.digest}`, {
-      method: 'HEAD',
-      auth,
-    });
-    if (head.status === 200) continue;
-    if (head.status !== 404)
-      throw new RawHttpError(`HEAD blob ${repository}@${blob.digest}`, head.status, '');
-    const start = await rawRequest(`${registryUrl}/v2/${repository}/blobs/uploads/`, {
-      method: 'POST',
-      auth,
-    });
-    const location = start.headers.location;
-    if (start.status !== 202 || !location) {
-      throw new RawHttpError(`start upload to ${repository}`, start.status, start.body.toString());
-    }
-    const upload = resolveAgainst(`${registryUrl}/v2/${repository}/blobs/uploads/`, location);
-    upload.searchParams.set('digest', blob.digest);
-    const put = await rawRequest(upload, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.bytes.length) },
-      body: blob.bytes,
-      auth,
-    });
-    if (put.status !== 201)
-      throw new RawHttpError(`upload ${repository}@${blob.digest}`, put.status, put.body.toString());
+    const key = lockKey(registryUrl, repository, blob.digest);
+    if (knownBlobs.has(key)) continue;
+    await withLock(key, () => uploadBlobIfMissing(registryUrl, repository, blob, auth));
+    knownBlobs.add(key);
   }
 }
 
 /**
- * PUTs manifest bytes under a tag or digest and returns the registry's `Docker-Content-Digest`,
- * after checking it is the sha256 of exactly the bytes sent.
+ * Blobs this process saw in a repository: the shared layer is then not even HEADed again (one
+ * request in five when seeding thousands of tags). garbage-collect can remove a blob behind
+ * this set's back, so a manifest PUT that answers BLOB_UNKNOWN forgets the repository's
+ * entries and pushes its blobs once more.
  */
-export async function putManifestBytes(
+const knownBlobs = new Set<string>();
+
+/**
+ * Pushes an image's blobs, then PUTs its manifest under `reference`. A manifest pushed by
+ * digest (an index child) that the repository already has is left alone.
+ */
+async function pushManifest(
   registryUrl: string,
   repository: string,
   reference: string,
-  mediaType: string,
-  bytes: Buffer,
-  auth?: RawAuth,
+  image: BuiltImage,
+  auth: RawAuth | undefined,
 ): Promise<Digest> {
-  const response = await rawRequest(`${registryUrl}/v2/${repository}/manifests/${reference}`, {
-    method: 'PUT',
-    headers: { 'content-type': mediaType },
-    body: bytes,
-    auth,
-  });
-  if (response.status !== 201) {
-    throw new RawHttpError(
-      `PUT manifest ${repository}:${reference}`,
-      response.status,
-      response.body.toString(),
-    );
+  const attempt = async (): Promise<Digest> => {
+    await pushBlobs(registryUrl, repository, image.blobs, auth);
+    return withLock(lockKey(registryUrl, repository, image.digest), async () => {
+      if (reference === image.digest) {
+        const url = `${registryUrl}/v2/${repository}/manifests/${image.digest}`;
+        const head = await rawRequest(url, { method: 'HEAD', headers: { accept: image.mediaType }, auth });
+        if (head.status === 200) return image.digest;
+      }
+      return putManifestBytes(registryUrl, repository, reference, image.mediaType, image.manifest, auth);
+    });
+  };
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!(error instanceof RawHttpError && /"BLOB_UNKNOWN"|"MANIFEST_BLOB_UNKNOWN"/.test(error.body)))
+      throw error;
+    const prefix = lockKey(registryUrl, repository, '' as Digest);
+    for (const key of knownBlobs) if (key.startsWith(prefix)) knownBlobs.delete(key);
+    return attempt();
   }
-  const answered = response.headers['docker-content-digest'];
-  const expected = sha256Digest(bytes);
-  if (answered !== expected) {
-    throw new Error(
-      `PUT manifest ${repository}:${reference}: registry said ${answered}, bytes hash to ${expected}`,
-    );
-  }
-  return expected;
 }
 
-/** Fetches a manifest by digest (full Accept list) and PUTs the same bytes under `tag`. */
-export async function retag(
+async function uploadBlobIfMissing(
   registryUrl: string,
   repository: string,
-  tag: string,
-  digest: Digest,
-  auth?: RawAuth,
+  blob: Blob,
+  auth: RawAuth | undefined,
 ): Promise<void> {
-  const response = await rawRequest(`${registryUrl}/v2/${repository}/manifests/${digest}`, {
-    headers: { accept: MANIFEST_ACCEPT.join(', ') },
-    auth,
-  });
-  const mediaType = response.headers['content-type'];
-  if (response.status !== 200 || !mediaType) {
-    throw new RawHttpError(`GET manifest ${repository}@${digest}`, response.status, response.body.toString());
-  }
-  await putManifestBytes(registryUrl, repository, tag, mediaType, response.body, auth);
-}
-
-/** Every tag of a repository, following `Link` pages; [] when the repository is unknown. */
-export async function listTagsRaw(
-  registryUrl: string,
-  repository: string,
-  auth?: RawAuth,
-  pageSize?: number,
-): Promise<string[]> {
-  const first = `${registryUrl}/v2/${repository}/tags/list${pageSize ? `?n=${pageSize}` : ''}`;
-  const tags: string[] = [];
-  for await (const page of pages(first, auth)) {
-    if (page === undefined) return [];
-    tags.push(...((page as { tags?: string[] | null }).tags ?? []));
-  }
-  return tags;
-}
-
-/** Every repository in the catalog, following `Link` pages. */
-export async function listCatalogRaw(
-  registryUrl: string,
-  auth?: RawAuth,
-  pageSize?: number,
-): Promise<string[]> {
-  const first = `${registryUrl}/v2/_catalog${pageSize ? `?n=${pageSize}` : ''}`;
-  const repositories: string[] = [];
-  for await (const page of pages(first, auth)) {
-    repositories.push(...((page as { repositories?: string[] | null } | undefined)?.repositories ?? []));
-  }
-  return repositories;
-}
-
-/** Yields each JSON page (undefined for a 404), following `Link: <...>; rel="next"`. */
-async function* pages(firstUrl: string, auth?: RawAuth): AsyncGenerator<unknown> {
-  let url: string | undefined = firstUrl;
-  while (url) {
-    const response = await rawRequest(url, { auth });
-    if (response.status === 404) {
-      yield undefined;
-      return;
-    }
-    if (response.status !== 200)
-      throw new RawHttpError(`GET ${url}`, response.status, response.body.toString());
-    yield JSON.parse(response.body.toString());
-    const next = nextLink(response.headers.link);
-    url = next === undefined ? undefined : resolveAgainst(url, next).href;
-  }
-}
-
-/** The digest a tag or digest resolves to (HEAD, full Accept list); undefined on 404. */
-export async function headDigestRaw(
-  registryUrl: string,
-  repository: string,
-  reference: string,
-  auth?: RawAuth,
-): Promise<Digest | undefined> {
-  const response = await rawRequest(`${registryUrl}/v2/${repository}/manifests/${reference}`, {
+  const head = await rawRequest(`${registryUrl}/v2/${repository}/blobs/${blob.digest}`, {
     method: 'HEAD',
-    headers: { accept: MANIFEST_ACCEPT.join(', ') },
     auth,
   });
-  if (response.status === 404) return undefined;
-  const digest = response.headers['docker-content-digest'];
-  if (response.status !== 200 || !isDigest(digest)) {
-    throw new RawHttpError(`HEAD manifest ${repository}:${reference}`, response.status, '');
+  if (head.status === 200) return;
+  if (head.status !== 404) throw new RawHttpError(`HEAD blob ${repository}@${blob.digest}`, head.status, '');
+  const start = await rawRequest(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST', auth });
+  const location = start.headers.location;
+  if (start.status !== 202 || !location) {
+    throw new RawHttpError(`start upload to ${repository}`, start.status, start.body.toString());
   }
-  return digest;
+  const upload = resolveAgainst(`${registryUrl}/v2/${repository}/blobs/uploads/`, location);
+  upload.searchParams.set('digest', blob.digest);
+  const put = await rawRequest(upload, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.bytes.length) },
+    body: blob.bytes,
+    auth,
+  });
+  if (put.status !== 201) {
+    throw new RawHttpError(`upload ${repository}@${blob.digest}`, put.status, put.body.toString());
+  }
 }
 
-/** DELETE a manifest by digest (or tag); returns the status, for tests of the registry itself. */
-export async function deleteManifestRaw(
-  registryUrl: string,
-  repository: string,
-  reference: string,
-  auth?: RawAuth,
-): Promise<number> {
-  const response = await rawRequest(`${registryUrl}/v2/${repository}/manifests/${reference}`, {
-    method: 'DELETE',
-    auth,
-  });
-  return response.status;
+// distribution 2.8 rewrites a repository's link file for a blob or manifest on every upload or
+// PUT of it by truncating and writing it again, so a concurrent reader (the HEAD or the
+// manifest check of another push) can find it empty and answer BLOB_UNKNOWN. Pushes from one
+// process therefore take turns per (registry, repository, digest), and skip what already exists.
+const locks = new Map<string, Promise<unknown>>();
+
+function lockKey(registryUrl: string, repository: string, digest: Digest): string {
+  return `${registryUrl}|${repository}|${digest}`;
+}
+
+async function withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const current = previous.catch(() => undefined).then(work);
+  locks.set(key, current);
+  try {
+    return await current;
+  } finally {
+    // Drop the entry only if no later caller queued behind this one.
+    if (locks.get(key) === current) locks.delete(key);
+  }
 }

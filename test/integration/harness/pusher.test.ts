@@ -1,5 +1,6 @@
 import { MediaType, sha256Digest } from '../../../lambda/domain';
 import {
+  deleteManifestRaw,
   headDigestRaw,
   listTagsRaw,
   pushImage,
@@ -129,6 +130,31 @@ describe('Function: pushImage', () => {
     expect(layer.size).toBe(100_000);
     const blob = await rawRequest(`${registry.url}/v2/layers/app/blobs/${layer.digest}`);
     expect(blob.body.length).toBe(100_000);
+  });
+});
+
+describe('Function: pushImage after garbage-collect', () => {
+  let registry: RegistryProcess;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+  });
+
+  it('uploads again a layer it had seen once garbage-collect removed it', async () => {
+    // Prepare
+    const first = await pushImage(registry.url, 'gc/app', 'v1', { layerBytes: 777 });
+    expect(await deleteManifestRaw(registry.url, 'gc/app', first.digest)).toBe(202);
+    await registry.garbageCollect();
+
+    // Act
+    const second = await pushImage(registry.url, 'gc/app', 'v2', { layerBytes: 777 });
+
+    // Assess
+    expect(await headDigestRaw(registry.url, 'gc/app', 'v2')).toBe(second.digest);
   });
 });
 
