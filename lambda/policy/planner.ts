@@ -140,7 +140,8 @@ class DigestSurvival {
     const keeper = this.keeperOf(subject);
     if (entry.intent !== undefined) return entry; // decided while its subject was resolved
     if (keeper) {
-      const looped = keeper === entry || keeper.intent === undefined;
+      // keeperOf answers a loop with the subject's first tag, whatever its own decision.
+      const looped = keeper === entry || keeper.intent !== 'keep';
       entry.decide(
         'keep',
         looped ? null : keeper.rule,

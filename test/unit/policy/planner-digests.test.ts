@@ -192,13 +192,18 @@ describe('Function: planCleanup', () => {
         tagRecord(referrerTagOf(y), x, 20),
         tagRecord(referrerTagOf(x), y, 20),
         tagRecord(referrerTagOf(x, 'att'), x, 20),
+        tagRecord('a-build', x, 20),
       ]);
 
       // Act
       const plan = planCleanup(inventory, compilePolicy({ rules: [{ name: 'all', keep: 0 }] }), NOW);
 
       // Assess
-      expect(plan.summary).toMatchObject({ keep: 3, delete: 0, untag: 0 });
+      expect(plan.summary).toMatchObject({ keep: 3, delete: 0, untag: 1 });
+      expect(tagsByName(plan).get('a-build')?.action).toBe('untag');
+      expect(tagsByName(plan).get(referrerTagOf(x, 'att'))?.reason).toBe(
+        `follows its subject ${x}, which is kept (referrer tags point at each other)`,
+      );
     });
   });
 
