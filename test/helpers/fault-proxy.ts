@@ -1,9 +1,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 
 import { assertLoopbackUrl, LOOPBACK_HOST } from './ports';
+import {
+  contentLength,
+  errorsBody,
+  forward,
+  readBody,
+  rewriteHeaders,
+  sendJson,
+  truncate,
+} from './proxy-wire';
 
 /** What the proxy does to one request. */
 export type Fault = 'ok' | '503' | '429' | 'reset' | 'truncate';
@@ -64,21 +73,6 @@ export interface FaultProxy {
 export const MAX_HISTORY_RECORDS = 10_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 const FORWARD_TIMEOUT_MS = 30_000;
-// Connection-level headers belong to one hop; the proxy frames each side itself.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-connection',
-  'expect',
-  'host',
-  'content-length',
-]);
-
 /** mulberry32: a tiny seeded PRNG, uniform on [0, 1). */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
@@ -141,18 +135,8 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
     counts[fault] += 1;
     history.push({ method, path, fault });
     if (history.length > MAX_HISTORY_RECORDS) history.shift();
-    const latencyMs = plan.latencyMs ?? 0;
-    const resetBeforeForward = plan.resetBeforeForward ?? false;
-    const retryAfterSeconds = plan.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
-    void handle({
-      incoming,
-      response,
-      method,
-      fault,
-      latencyMs,
-      resetBeforeForward,
-      retryAfterSeconds,
-    }).catch((error: unknown) => {
+    // The plan in force when the request arrived applies to it, even if setPlan runs meanwhile.
+    void handle(incoming, response, fault, plan).catch((error: unknown) => {
       // The target itself failed (refused, timed out): say so as a gateway error.
       if (!response.headersSent)
         sendJson(response, 502, errorsBody('UNKNOWN', `fault proxy: ${String(error)}`));
@@ -160,37 +144,35 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
     });
   });
 
-  interface Handling {
-    incoming: IncomingMessage;
-    response: ServerResponse;
-    method: string;
-    fault: Fault;
-    latencyMs: number;
-    resetBeforeForward: boolean;
-    retryAfterSeconds: number;
-  }
-  const handle = async (job: Handling): Promise<void> => {
-    const { incoming, response, fault } = job;
+  const handle = async (
+    incoming: IncomingMessage,
+    response: ServerResponse,
+    fault: Fault,
+    arrivalPlan: FaultPlan,
+  ): Promise<void> => {
+    const method = incoming.method ?? 'GET';
     const body = await readBody(incoming);
-    if (job.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, job.latencyMs));
-    if (fault === '503')
+    const latencyMs = arrivalPlan.latencyMs ?? 0;
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    if (fault === '503') {
       return sendJson(response, 503, errorsBody('UNAVAILABLE', 'injected by the fault proxy'));
+    }
     if (fault === '429') {
-      response.setHeader('retry-after', String(job.retryAfterSeconds));
+      const retryAfterSeconds = arrivalPlan.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+      response.setHeader('retry-after', String(retryAfterSeconds));
       return sendJson(response, 429, errorsBody('TOOMANYREQUESTS', 'injected by the fault proxy'));
     }
-    if (fault === 'reset' && job.resetBeforeForward) return void incoming.socket.destroy();
+    if (fault === 'reset' && arrivalPlan.resetBeforeForward) return void incoming.socket.destroy();
 
-    const forwarded = await forward(agent, target, job.method, incoming, body);
+    const forwarded = await forward(agent, target, method, incoming, body);
     if (fault === 'reset') return void incoming.socket.destroy();
     const headers = rewriteHeaders(forwarded.headers, target.origin, proxyOrigin);
-    if (fault === 'truncate')
-      return truncate(response, job.method, forwarded.status, headers, forwarded.body);
+    if (fault === 'truncate') return truncate(response, method, forwarded.status, headers, forwarded.body);
     response.writeHead(forwarded.status, {
       ...headers,
-      'content-length': contentLength(job.method, headers, forwarded.body),
+      'content-length': contentLength(method, headers, forwarded.body),
     });
-    response.end(job.method === 'HEAD' ? undefined : forwarded.body);
+    response.end(method === 'HEAD' ? undefined : forwarded.body);
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -214,97 +196,4 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
       await agent.close();
     },
   };
-}
-
-async function readBody(incoming: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function forward(
-  agent: Dispatcher,
-  target: URL,
-  method: string,
-  incoming: IncomingMessage,
-  body: Buffer,
-): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
-  const headers: Record<string, string | string[]> = { host: target.host };
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-  }
-  const response = await request(new URL(incoming.url ?? '/', target.origin), {
-    method: method as Dispatcher.HttpMethod,
-    headers,
-    ...(body.length > 0 && { body }),
-    dispatcher: agent,
-  });
-  const responseBody = Buffer.from(await response.body.arrayBuffer());
-  const responseHeaders: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
-  }
-  // HEAD answers carry the length of the body they do not send: keep it.
-  const length = response.headers['content-length'];
-  if (method === 'HEAD' && typeof length === 'string') responseHeaders['content-length'] = length;
-  return { status: response.statusCode, headers: responseHeaders, body: responseBody };
-}
-
-/** Points `Location` and `Link` targets at the proxy, so the client's next request comes back here. */
-function rewriteHeaders(
-  headers: Record<string, string | string[]>,
-  targetOrigin: string,
-  proxyOrigin: string,
-): Record<string, string | string[]> {
-  const rewritten = { ...headers };
-  for (const name of ['location', 'link']) {
-    const value = rewritten[name];
-    if (typeof value === 'string') rewritten[name] = value.split(targetOrigin).join(proxyOrigin);
-  }
-  return rewritten;
-}
-
-function contentLength(method: string, headers: Record<string, string | string[]>, body: Buffer): string {
-  const declared = headers['content-length'];
-  return method === 'HEAD' && typeof declared === 'string' ? declared : String(body.length);
-}
-
-/**
- * Writes the response raw with its full `Content-Length` but only half the body, then destroys
- * the socket. A HEAD (or empty) answer has no body to cut, so its header block is cut instead.
- */
-function truncate(
-  response: ServerResponse,
-  method: string,
-  status: number,
-  headers: Record<string, string | string[]>,
-  body: Buffer,
-): void {
-  const socket = response.socket;
-  if (!socket) return;
-  const lines = [`HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Status'}`];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === 'content-length') continue;
-    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
-  }
-  lines.push(`content-length: ${contentLength(method, headers, body)}`);
-  const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  const cut =
-    method === 'HEAD' || body.length === 0
-      ? head.subarray(0, Math.floor(head.length / 2))
-      : Buffer.concat([head, body.subarray(0, Math.floor(body.length / 2))]);
-  socket.write(cut, () => socket.destroy());
-}
-
-function errorsBody(code: string, message: string): unknown {
-  return { errors: [{ code, message, detail: null }] };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  response.end(text);
 }
