@@ -1,0 +1,153 @@
+import { formatReference, parseReference } from '../../lambda/domain';
+import { planRun, removeDigest, removeTag, sweepRun } from '../../lambda/engine';
+import type { Policy } from '../../lambda/policy';
+import { RegistryClient } from '../../lambda/registry';
+import { credentialsFromEnv, loadPolicyFile, parseConcurrency, registryUrl, UsageError } from './config';
+import { ExitCode } from './errors';
+import { formatPlan } from './output';
+import { progressBar } from './progress-bar';
+import { createWebhookServer } from './serve';
+
+/** Where a command writes; injectable for tests. */
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface RunCommandOptions {
+  registry?: string;
+  policy?: string;
+  repository?: string[];
+  json?: boolean;
+  concurrency?: string;
+}
+
+function clientFor(url: string, io: CommandIo, concurrency: number | undefined): RegistryClient {
+  const credentials = credentialsFromEnv(io.env);
+  return new RegistryClient({
+    registry: url,
+    ...(credentials && { credentials }),
+    ...(concurrency && { concurrency }),
+  });
+}
+
+/** `regsweep plan` and `regsweep sweep`. */
+export async function planOrSweep(
+  mode: 'plan' | 'sweep',
+  options: RunCommandOptions,
+  io: CommandIo,
+): Promise<number> {
+  const policy: Policy = loadPolicyFile(options.policy);
+  const concurrency = parseConcurrency(options.concurrency);
+  const client = clientFor(registryUrl(options.registry, io.env, policy), io, concurrency);
+  const bar = progressBar(io.stderr);
+  try {
+    const runOptions = {
+      client,
+      policy,
+      ...(options.repository && { repositories: options.repository }),
+      ...(concurrency && { concurrency }),
+      ...(bar.listener && { progress: bar.listener }),
+    };
+    const plan = mode === 'plan' ? (await planRun(runOptions)).plan : await sweepRun(runOptions);
+    bar.stop();
+    io.stdout.write(
+      options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan, new Date())}\n`,
+    );
+    return plan.summary.failed > 0 ? ExitCode.RemovalsFailed : ExitCode.Done;
+  } finally {
+    bar.stop();
+    await client.close();
+  }
+}
+
+/** `regsweep delete REPO:TAG [--digest]`. */
+export async function deleteCommand(
+  reference: string,
+  options: { registry?: string; digest?: boolean },
+  io: CommandIo,
+): Promise<number> {
+  const url = registryUrl(options.registry, io.env);
+  const parsed = parseReference(url, reference);
+  const client = clientFor(url, io, undefined);
+  try {
+    const target = parsed.digest ?? parsed.tag ?? '';
+    if (options.digest || !parsed.tag) {
+      const removal = await removeDigest(client, parsed.repository, target);
+      const tags = removal.tags.length > 0 ? removal.tags.join(', ') : '(none)';
+      io.stdout.write(`deleted ${parsed.repository}@${removal.digest} and every tag on it: ${tags}\n`);
+    } else {
+      const removal = await removeTag(client, parsed.repository, parsed.tag);
+      io.stdout.write(
+        removal.outcome === 'deleted'
+          ? `deleted ${formatReference(parsed)} (${removal.digest}; no other tag held it)\n`
+          : `untagged ${formatReference(parsed)} (${removal.method}); ${removal.digest} stays for: ${removal.heldBy.join(', ')}\n`,
+      );
+    }
+    return ExitCode.Done;
+  } finally {
+    await client.close();
+  }
+}
+
+/** `regsweep validate --policy FILE`. */
+export function validateCommand(options: { policy?: string }, io: CommandIo): number {
+  const policy = loadPolicyFile(options.policy);
+  const { rules, protect } = policy.document;
+  io.stdout.write(
+    `${options.policy}: valid (${rules.length} rule${rules.length === 1 ? '' : 's'}: ${rules.map((r) => r.name).join(', ') || 'none'}; ` +
+      `${protect.length} protect pattern${protect.length === 1 ? '' : 's'})\n`,
+  );
+  return ExitCode.Done;
+}
+
+/** `regsweep serve`: the local webhook receiver; runs until SIGTERM/SIGINT, then drains. */
+export async function serveCommand(
+  options: { registry?: string; policy?: string; port?: string; host?: string; dryRun?: boolean },
+  io: CommandIo,
+  stopSignal: Promise<unknown> = signalled(),
+): Promise<number> {
+  const policy = loadPolicyFile(options.policy);
+  const webhookToken = io.env.REGSWEEP_WEBHOOK_TOKEN;
+  if (!webhookToken) {
+    throw new UsageError(
+      'set REGSWEEP_WEBHOOK_TOKEN: the registry must send it as `Authorization: Bearer <token>`',
+    );
+  }
+  const port = Number(options.port ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port must be 0-65535, got '${options.port}'`);
+  const host = options.host ?? '127.0.0.1';
+  const url = registryUrl(options.registry, io.env, policy);
+  const client = clientFor(url, io, undefined);
+  const log = (line: string): void => {
+    io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  const receiver = createWebhookServer({
+    client,
+    policy,
+    webhookToken,
+    dryRun: options.dryRun === true,
+    log,
+  });
+  await new Promise<void>((resolve, reject) => {
+    receiver.server.once('error', reject);
+    receiver.server.listen(port, host, () => resolve());
+  });
+  log(
+    `regsweep serve: POST ${receiver.url()}/webhook cleans ${url}${options.dryRun ? ' (dry run)' : ''}; GET /healthz`,
+  );
+  await stopSignal;
+  log('shutting down: waiting for running cleanups');
+  await receiver.close();
+  await client.close();
+  return ExitCode.Done;
+}
+
+function signalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}

@@ -1,0 +1,71 @@
+import type { Plan, PlannedTag } from '../../lambda/domain';
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 60 * MS_PER_MINUTE;
+const MS_PER_DAY = 24 * MS_PER_HOUR;
+
+/** `3d`, `5h`, `12m`, or `unknown`: how long ago an image was built. */
+export function formatAge(created: string | null, now: Date): string {
+  if (!created) return 'unknown';
+  const ageMs = now.getTime() - Date.parse(created);
+  if (!Number.isFinite(ageMs)) return 'unknown';
+  if (ageMs < 0) return 'future';
+  if (ageMs >= MS_PER_DAY) return `${Math.floor(ageMs / MS_PER_DAY)}d`;
+  if (ageMs >= MS_PER_HOUR) return `${Math.floor(ageMs / MS_PER_HOUR)}h`;
+  return `${Math.floor(ageMs / MS_PER_MINUTE)}m`;
+}
+
+/** Lays rows out in columns, the last column unpadded. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function actionLabel(tag: PlannedTag): string {
+  return tag.shared ? 'keep (shared)' : tag.action;
+}
+
+/** The human rendering of a plan: a table per repository (results after a sweep) and a summary line. */
+export function formatPlan(plan: Plan, now: Date): string {
+  const swept = !plan.dryRun;
+  const header = ['TAG', 'ACTION', ...(swept ? ['RESULT'] : []), 'RULE', 'AGE', 'DIGEST', 'REASON'];
+  const sections: string[] = [];
+  for (const repository of plan.repositories) {
+    const rows = repository.tags.map((tag) => [
+      tag.tag,
+      actionLabel(tag),
+      ...(swept ? [tag.action === 'keep' ? '' : (tag.result ?? 'not run')] : []),
+      tag.rule ?? '-',
+      formatAge(tag.created, now),
+      tag.digest.slice(0, 19),
+      tag.error ? `${tag.reason}; error: ${tag.error}` : tag.reason,
+    ]);
+    sections.push(`${repository.name}\n${rows.length > 0 ? formatTable(header, rows) : '  (no tags)'}`);
+  }
+  if (sections.length === 0) sections.push('No repository matched the policy.');
+  return `${sections.join('\n\n')}\n\n${formatSummary(plan)}`;
+}
+
+/** The one-line summary; after a sweep it also says how to get the disk space back. */
+export function formatSummary(plan: Plan): string {
+  const { summary } = plan;
+  const counts =
+    `${summary.repositories} repositories, ${summary.tags} tags: ` +
+    `${summary.keep} keep, ${summary.delete} delete, ${summary.untag} untag`;
+  if (plan.dryRun) return `Plan: ${counts} (dry run: nothing removed; run 'regsweep sweep' to apply).`;
+  const skipped = plan.repositories
+    .flatMap((r) => r.tags)
+    .filter((t) => t.result === 'skipped-changed').length;
+  return (
+    `Sweep: ${counts}; ${summary.failed} failed${skipped > 0 ? `, ${skipped} skipped (changed since planning)` : ''}. ` +
+    `Disk space returns only after the registry's garbage collection runs ` +
+    `(e.g. 'registry garbage-collect --delete-untagged /etc/docker/registry/config.yml' with the registry stopped or read-only).`
+  );
+}

@@ -1,0 +1,84 @@
+import { Command, CommanderError, Option } from 'commander';
+import { deleteCommand, planOrSweep, serveCommand, validateCommand, type CommandIo } from './cli/commands';
+import { ExitCode, reportError } from './cli/errors';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../package.json') as { version: string };
+
+const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Runs a command action and turns its outcome (or error) into the process exit code. */
+function run(action: () => Promise<number> | number): Promise<void> {
+  return Promise.resolve()
+    .then(action)
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        process.exitCode = reportError(error);
+      },
+    );
+}
+
+const program = new Command()
+  .name('regsweep')
+  .description('Retention for Docker/OCI registries that never deletes what the policy keeps.')
+  .version(version)
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const mode of ['plan', 'sweep'] as const) {
+  program
+    .command(mode)
+    .description(
+      mode === 'plan'
+        ? 'show what the policy keeps and removes, and why (removes nothing)'
+        : 'plan, then remove what the policy does not keep (re-verifying each tag first)',
+    )
+    .option('--registry <url>', 'registry base URL (default: $REGSWEEP_REGISTRY, then the policy)')
+    .option('--policy <file>', 'retention policy (YAML or JSON)')
+    .option('--repository <name>', 'only this repository (repeatable)', collect)
+    .option('--json', 'print only the plan JSON on stdout')
+    .addOption(new Option('--concurrency <n>', 'requests in flight').default(undefined, '8'))
+    .action((options) => run(() => planOrSweep(mode, options, io)));
+}
+
+program
+  .command('delete')
+  .description(
+    'remove one tag, never other tags on its digest (--digest: remove the digest and every tag on it)',
+  )
+  .argument('<reference>', 'REPO:TAG (or REPO@DIGEST with --digest)')
+  .option('--registry <url>', 'registry base URL (default: $REGSWEEP_REGISTRY)')
+  .option('--digest', 'delete the whole digest, with every tag that points at it')
+  .action((reference: string, options) => run(() => deleteCommand(reference, options, io)));
+
+program
+  .command('serve')
+  .description("receive the registry's notifications on POST /webhook and clean each pushed repository")
+  .option('--registry <url>', 'registry base URL (default: $REGSWEEP_REGISTRY, then the policy)')
+  .option('--policy <file>', 'retention policy (YAML or JSON)')
+  .option('--port <n>', 'port to listen on', '8080')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--dry-run', 'log what would be removed, remove nothing')
+  .action((options) => run(() => serveCommand(options, io)));
+
+program
+  .command('validate')
+  .description('check a policy file and exit')
+  .option('--policy <file>', 'retention policy (YAML or JSON)')
+  .action((options) => run(() => validateCommand(options, io)));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; every other commander error is a usage error.
+    process.exitCode = error.exitCode === 0 ? ExitCode.Done : ExitCode.Refused;
+    return;
+  }
+  process.exitCode = reportError(error);
+});

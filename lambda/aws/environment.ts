@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { compilePolicy, PolicyError, type Policy } from '../policy';
+
+/** A missing or invalid environment variable: the function cannot start (one clear error). */
+export class ConfigurationError extends Error {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** The Lambda functions' configuration, parsed once at cold start (DESIGN.md, "Lambda contract"). */
+export interface LambdaEnvironment {
+  readonly registry: string;
+  readonly policy: Policy;
+  readonly secretArn: string;
+  /** Present for the webhook and sweep functions (they enqueue). */
+  readonly queueUrl?: string;
+  readonly dryRun: boolean;
+}
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL');
+
+const Schema = z.object({
+  REGSWEEP_REGISTRY: httpUrl,
+  REGSWEEP_POLICY: z.string().min(1),
+  REGSWEEP_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN'),
+  REGSWEEP_QUEUE_URL: httpUrl.optional(),
+  REGSWEEP_DRY_RUN: z.enum(['true', 'false']).default('false'),
+});
+
+/**
+ * Reads and validates the environment. Every problem is reported at once, each naming its
+ * variable; values are never echoed (the policy can be long, and none of this is a secret, but a
+ * misplaced secret would be).
+ */
+export function readEnvironment(
+  env: Record<string, string | undefined>,
+  options: { requireQueue: boolean },
+): LambdaEnvironment {
+  const parsed = Schema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (options.requireQueue && !env.REGSWEEP_QUEUE_URL) problems.push('REGSWEEP_QUEUE_URL: required');
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigurationError(`invalid regsweep configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const values = parsed.data;
+  let policy: Policy;
+  try {
+    policy = compilePolicy(JSON.parse(values.REGSWEEP_POLICY));
+  } catch (error) {
+    const detail =
+      error instanceof PolicyError
+        ? error.issues.join('; ')
+        : error instanceof SyntaxError
+          ? 'not valid JSON'
+          : String(error);
+    throw new ConfigurationError(`invalid regsweep configuration:\n  REGSWEEP_POLICY: ${detail}`, {
+      cause: error,
+    });
+  }
+  return {
+    registry: values.REGSWEEP_REGISTRY.replace(/\/+$/, ''),
+    policy,
+    secretArn: values.REGSWEEP_SECRET_ARN,
+    ...(values.REGSWEEP_QUEUE_URL && { queueUrl: values.REGSWEEP_QUEUE_URL }),
+    dryRun: values.REGSWEEP_DRY_RUN === 'true',
+  };
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './progress';
+export * from './inventory';
+export * from './execute';
+export * from './run';
+export * from './remove';

@@ -1,0 +1,177 @@
+import pMap from 'p-map';
+import { isIndex, type Digest, type Inventory, type RepositoryInventory, type TagRecord } from '../domain';
+import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
+import { DEFAULT_CONCURRENCY, type RegistryClient, type ResolvedManifest } from '../registry';
+import { PhaseCounter, type ProgressListener } from './progress';
+
+export interface InventoryOptions {
+  /** Only these repositories (still subject to the policy's rules); default: the whole catalog. */
+  readonly repositories?: readonly string[];
+  readonly concurrency?: number;
+  readonly progress?: ProgressListener;
+}
+
+/** What is known about one digest: enough to plan and to protect an index's children. */
+interface DigestFacts {
+  readonly created?: Date;
+  readonly children?: readonly Digest[];
+}
+
+/**
+ * The repositories a run looks at: the named ones, or the catalog; either way only those that some
+ * rule covers (a repository no rule covers keeps every tag, so it costs no requests).
+ */
+export async function selectRepositories(
+  client: RegistryClient,
+  policy: Policy,
+  repositories?: readonly string[],
+): Promise<string[]> {
+  const names: string[] = [];
+  if (repositories && repositories.length > 0) {
+    names.push(...repositories);
+  } else {
+    for await (const name of client.catalog()) names.push(name);
+  }
+  return [...new Set(names)].filter((name) => policyCoversRepository(policy, name)).sort();
+}
+
+/**
+ * Reads every tag of the selected repositories: one HEAD per tag (with the full Accept list), then,
+ * once per unique digest, the index's children and, only where a rule orders or filters by age,
+ * the image's creation time.
+ */
+export async function collectInventory(
+  client: RegistryClient,
+  policy: Policy,
+  options: InventoryOptions = {},
+): Promise<Inventory> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const names = await selectRepositories(client, policy, options.repositories);
+
+  const listing = new PhaseCounter('list', names.length, options.progress);
+  const tagLists = await pMap(
+    names,
+    async (name) => {
+      const tags: string[] = [];
+      for await (const tag of client.tags(name)) tags.push(tag);
+      listing.tick();
+      return { name, tags };
+    },
+    { concurrency },
+  );
+
+  const resolving = new PhaseCounter(
+    'resolve',
+    tagLists.reduce((sum, entry) => sum + entry.tags.length, 0),
+    options.progress,
+  );
+  const resolved = await pMap(
+    tagLists.flatMap(({ name, tags }) => tags.map((tag) => ({ name, tag }))),
+    async ({ name, tag }) => {
+      // A tag removed since listing simply drops out (null).
+      const manifest = await client.resolve(name, tag);
+      resolving.tick();
+      return { name, tag, manifest };
+    },
+    { concurrency },
+  );
+
+  const facts = await collectDigestFacts(client, policy, resolved, concurrency, options.progress);
+  const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
+  for (const { name, tag, manifest } of resolved) {
+    if (!manifest) continue;
+    const known = facts.get(digestKey(name, manifest.digest));
+    byRepository.get(name)?.push({
+      tag,
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      ...(known?.created && { created: known.created }),
+      ...(known?.children && { children: known.children }),
+    });
+  }
+  const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => ({ name, tags }));
+  return { registry: client.registry, repositories };
+}
+
+/** Reads, once per digest, the facts the planner needs beyond the HEAD answer. */
+async function collectDigestFacts(
+  client: RegistryClient,
+  policy: Policy,
+  resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null }>,
+  concurrency: number,
+  progress?: ProgressListener,
+): Promise<Map<string, DigestFacts>> {
+  const needsAge = new Map<string, boolean>();
+  const work = new Map<string, { name: string; manifest: ResolvedManifest; age: boolean }>();
+  for (const { name, manifest } of resolved) {
+    if (!manifest) continue;
+    let age = needsAge.get(name);
+    if (age === undefined) {
+      age = policyNeedsAge(policy, name);
+      needsAge.set(name, age);
+    }
+    // Index children are needed whatever the rules say: they protect kept indexes.
+    if (age || isIndex(manifest.mediaType))
+      work.set(digestKey(name, manifest.digest), { name, manifest, age });
+  }
+
+  const counter = new PhaseCounter('age', work.size, progress);
+  const facts = new Map<string, DigestFacts>();
+  await pMap(
+    [...work],
+    async ([key, { name, manifest, age }]) => {
+      facts.set(key, await readDigestFacts(client, name, manifest, age));
+      counter.tick();
+    },
+    { concurrency },
+  );
+  return facts;
+}
+
+/** The children of an index (from its manifest) and, when asked, the image's creation time. */
+export async function readDigestFacts(
+  client: RegistryClient,
+  repository: string,
+  manifest: ResolvedManifest,
+  withAge: boolean,
+): Promise<DigestFacts> {
+  const created = withAge ? await client.imageCreated(repository, manifest) : undefined;
+  if (!isIndex(manifest.mediaType)) return created ? { created } : {};
+  const content = await client.getManifest(repository, manifest.digest);
+  return { ...(created && { created }), children: indexChildren(content.json) };
+}
+
+/** The digests an index's `manifests` array points at (malformed entries are skipped). */
+export function indexChildren(index: Record<string, unknown>): Digest[] {
+  const entries = Array.isArray(index.manifests) ? index.manifests : [];
+  return entries
+    .map((entry: unknown) => (entry as { digest?: unknown } | null)?.digest)
+    .filter((digest): digest is Digest => typeof digest === 'string' && digest.includes(':'));
+}
+
+/**
+ * Maps every tag the repository has right now to its digest and media type (one HEAD per tag):
+ * the fresh look taken just before removing anything.
+ */
+export async function readCurrentTags(
+  client: RegistryClient,
+  repository: string,
+  concurrency: number,
+): Promise<Map<string, ResolvedManifest>> {
+  const tags: string[] = [];
+  for await (const tag of client.tags(repository)) tags.push(tag);
+  const current = new Map<string, ResolvedManifest>();
+  await pMap(
+    tags,
+    async (tag) => {
+      const manifest = await client.resolve(repository, tag);
+      if (manifest) current.set(tag, manifest);
+    },
+    { concurrency },
+  );
+  return current;
+}
+
+function digestKey(repository: string, digest: Digest): string {
+  return `${repository}@${digest}`;
+}

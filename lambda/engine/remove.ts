@@ -1,0 +1,80 @@
+import { isIndex, type Digest } from '../domain';
+import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
+import { indexChildren, readCurrentTags } from './inventory';
+
+/** What `removeTag` did. */
+export interface TagRemoval {
+  readonly digest: Digest;
+  /** `deleted`: no other tag held the digest, so the manifest went; `untagged`: only the tag went. */
+  readonly outcome: 'deleted' | 'untagged';
+  /** The other tags (or kept indexes) that hold the same digest, when untagged. */
+  readonly heldBy: readonly string[];
+  readonly method?: 'delete-tag' | 'placeholder';
+}
+
+/** What `removeDigest` did. */
+export interface DigestRemoval {
+  readonly digest: Digest;
+  /** Every tag that pointed at the digest, and so is gone with it. */
+  readonly tags: readonly string[];
+}
+
+/** Error for a tag or digest that is not in the repository. */
+export class NotFoundError extends Error {
+  public readonly code = 'NOT_FOUND';
+  public constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * Removes one tag and never another: when any other tag (or a tagged index, as its child) holds
+ * the same digest, only the tag goes (untag); otherwise the manifest is deleted.
+ */
+export async function removeTag(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<TagRemoval> {
+  const current = await readCurrentTags(client, repository, concurrency);
+  const target = current.get(tag);
+  if (!target) throw new NotFoundError(`${repository}:${tag} does not exist`);
+
+  const heldBy: string[] = [];
+  for (const [other, manifest] of current) {
+    if (other === tag) continue;
+    if (manifest.digest === target.digest) heldBy.push(other);
+    else if (isIndex(manifest.mediaType)) {
+      const children = indexChildren((await client.getManifest(repository, manifest.digest)).json);
+      if (children.includes(target.digest)) heldBy.push(`${other} (index child)`);
+    }
+  }
+  if (heldBy.length > 0) {
+    const method = await client.untag(repository, tag);
+    return { digest: target.digest, outcome: 'untagged', heldBy: heldBy.sort(), method };
+  }
+  // Re-verify just before the delete: the tag must still point at the digest we checked.
+  const now = await client.resolve(repository, tag);
+  if (!now || now.digest !== target.digest) {
+    throw new NotFoundError(`${repository}:${tag} moved while being removed; nothing was deleted`);
+  }
+  await client.deleteManifest(repository, target.digest);
+  return { digest: target.digest, outcome: 'deleted', heldBy: [] };
+}
+
+/** Deletes the digest a tag (or digest reference) names, with every tag on it; says which tags went. */
+export async function removeDigest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<DigestRemoval> {
+  const target = await client.resolve(repository, reference);
+  if (!target) throw new NotFoundError(`${repository}:${reference} does not exist`);
+  const current = await readCurrentTags(client, repository, concurrency);
+  const tags = [...current].filter(([, manifest]) => manifest.digest === target.digest).map(([tag]) => tag);
+  await client.deleteManifest(repository, target.digest);
+  return { digest: target.digest, tags: tags.sort() };
+}

@@ -1,0 +1,63 @@
+import type { Digest, Inventory, Plan } from '../domain';
+import { planCleanup, plannedRemovals, type Policy } from '../policy';
+import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
+import { DeleteLimitExceededError } from './errors';
+import { executePlan } from './execute';
+import { collectInventory } from './inventory';
+import type { ProgressListener } from './progress';
+
+export interface RunOptions {
+  readonly client: RegistryClient;
+  readonly policy: Policy;
+  /** Only these repositories; default: every repository in the catalog that a rule covers. */
+  readonly repositories?: readonly string[];
+  readonly concurrency?: number;
+  readonly progress?: ProgressListener;
+  /** The clock, for tests; default: the system clock. */
+  readonly now?: () => Date;
+}
+
+export interface PlannedRun {
+  readonly plan: Plan;
+  readonly inventory: Inventory;
+}
+
+/** Reads the registry and decides: nothing is removed. */
+export async function planRun(options: RunOptions): Promise<PlannedRun> {
+  const inventory = await collectInventory(options.client, options.policy, options);
+  const plan = planCleanup(inventory, options.policy, (options.now ?? (() => new Date()))(), {
+    dryRun: true,
+  });
+  return { plan, inventory };
+}
+
+/**
+ * Plans, checks `limits.maxDeletesPerRun`, then carries out the removals (re-verifying each just
+ * before). With `dryRun` it stops after planning. The returned plan carries each removal's result.
+ */
+export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean }): Promise<Plan> {
+  const { plan, inventory } = await planRun(options);
+  if (options.dryRun) return plan;
+  const limit = options.policy.document.limits.maxDeletesPerRun;
+  const removals = plannedRemovals(plan);
+  if (limit !== undefined && removals > limit) throw new DeleteLimitExceededError(removals, limit);
+  return executePlan(
+    options.client,
+    { ...plan, dryRun: false },
+    {
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      knownChildren: childrenByRepository(inventory),
+      ...(options.progress && { progress: options.progress }),
+    },
+  );
+}
+
+function childrenByRepository(inventory: Inventory): Map<string, Map<Digest, readonly Digest[]>> {
+  const result = new Map<string, Map<Digest, readonly Digest[]>>();
+  for (const repository of inventory.repositories) {
+    const children = new Map<Digest, readonly Digest[]>();
+    for (const tag of repository.tags) if (tag.children) children.set(tag.digest, tag.children);
+    result.set(repository.name, children);
+  }
+  return result;
+}
