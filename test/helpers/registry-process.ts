@@ -21,6 +21,8 @@ export const REGISTRY_START_TIMEOUT_MS = 10_000;
 /** How long `stop()` waits after SIGTERM before SIGKILL. */
 export const REGISTRY_STOP_TIMEOUT_MS = 3_000;
 const READY_POLL_INTERVAL_MS = 20;
+/** Fresh ports tried when the chosen one was taken before the registry could bind it. */
+const START_ATTEMPTS = 3;
 const GARBAGE_COLLECT_TIMEOUT_MS = 60_000;
 /** Keep the tail of the registry's output only: enough to debug, bounded for long benches. */
 const MAX_LOG_CHARS = 256 * 1024;
@@ -113,24 +115,27 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
       mode: 0o600,
     });
   }
-  const port = options.port ?? (await freePort());
   const configPath = join(configDir, 'config.yml');
   const instanceId = randomBytes(8).toString('hex');
-  const yaml = registryConfigYaml({
-    port,
-    instanceId,
-    storageDir,
-    secret: randomBytes(16).toString('hex'),
-    deleteEnabled: options.deleteEnabled ?? true,
-    logLevel: options.logLevel ?? 'warn',
-    ...(htpasswdPath && { htpasswdPath }),
-    ...(options.token && { token: options.token }),
-    ...(options.catalogMaxEntries !== undefined && { catalogMaxEntries: options.catalogMaxEntries }),
-    ...(options.notifications && { notifications: options.notifications }),
-  });
-  await writeFile(configPath, yaml, { mode: 0o600 });
+  const secret = randomBytes(16).toString('hex');
+  const writeConfig = async (port: number): Promise<void> => {
+    const yaml = registryConfigYaml({
+      port,
+      instanceId,
+      storageDir,
+      secret,
+      deleteEnabled: options.deleteEnabled ?? true,
+      logLevel: options.logLevel ?? 'warn',
+      ...(htpasswdPath && { htpasswdPath }),
+      ...(options.token && { token: options.token }),
+      ...(options.catalogMaxEntries !== undefined && { catalogMaxEntries: options.catalogMaxEntries }),
+      ...(options.notifications && { notifications: options.notifications }),
+    });
+    await writeFile(configPath, yaml, { mode: 0o600 });
+  };
 
-  const url = `http://${LOOPBACK_HOST}:${port}`;
+  let port!: number;
+  let url!: string;
   let output = '';
   const appendLog = (chunk: Buffer | string): void => {
     output += chunk.toString();
@@ -168,11 +173,23 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
     child = undefined;
   };
 
-  try {
-    await launch();
-  } catch (error) {
-    await removeDirs(false);
-    throw error;
+  // Another process can take a port between freePort() and the registry binding it; then the
+  // registry exits with "address already in use" and a fresh port is tried.
+  for (let attempt = 1; ; attempt += 1) {
+    port = options.port ?? (await freePort());
+    url = `http://${LOOPBACK_HOST}:${port}`;
+    const logStart = output.length;
+    try {
+      await writeConfig(port);
+      await launch();
+      break;
+    } catch (error) {
+      const portTaken = /address already in use/.test(output.slice(logStart));
+      if (options.port !== undefined || !portTaken || attempt >= START_ATTEMPTS) {
+        await removeDirs(false);
+        throw error;
+      }
+    }
   }
 
   return {
