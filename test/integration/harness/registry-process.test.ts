@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { rawRequest } from '../../helpers/raw-http';
 import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../helpers/pusher';
 import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
@@ -97,6 +100,61 @@ describe('Function: startRegistry', () => {
     expect(wrong.status).toBe(401);
     expect(right.status).toBe(200);
     expect(await headDigestRaw(registry.url, 'team/app', 'v1', user)).toBe(pushed.digest);
+  });
+
+  it('posts push notifications with the configured headers to a loopback endpoint', async () => {
+    // Prepare
+    const received: Array<{ authorization?: string; contentType?: string; body: string }> = [];
+    const endpoint = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({
+          authorization: request.headers.authorization,
+          contentType: request.headers['content-type'],
+          body: Buffer.concat(chunks).toString(),
+        });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const { port } = endpoint.address() as AddressInfo;
+    registry = await startRegistry({
+      notifications: [
+        { url: `http://127.0.0.1:${port}/webhook`, headers: { Authorization: ['Bearer hook-token'] } },
+      ],
+    });
+
+    try {
+      // Act
+      const pushed = await pushImage(registry.url, 'team/app', 'v1');
+      const deadline = Date.now() + 5_000;
+      const manifestPush = (): unknown =>
+        received
+          .flatMap(
+            ({ body }) => JSON.parse(body).events as Array<{ action: string; target: { tag?: string } }>,
+          )
+          .find((event) => event.action === 'push' && event.target.tag === 'v1');
+      while (!manifestPush() && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+
+      // Assess
+      expect(manifestPush()).toMatchObject({ target: { digest: pushed.digest, repository: 'team/app' } });
+      expect(received[0]).toMatchObject({
+        authorization: 'Bearer hook-token',
+        contentType: 'application/vnd.docker.distribution.events.v1+json',
+      });
+    } finally {
+      endpoint.closeAllConnections();
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
+  });
+
+  it('refuses a notification endpoint that is not on 127.0.0.1', async () => {
+    // Act & Assess
+    await expect(startRegistry({ notifications: [{ url: 'http://192.0.2.1/hook' }] })).rejects.toThrow(
+      /not an http URL on 127.0.0.1/,
+    );
   });
 
   it('fails with the logs when the registry cannot start', async () => {
