@@ -47,7 +47,12 @@ export function parsePolicy(text: string, source?: string): Policy {
   if (document.errors.length > 0) {
     const issues = document.errors.map((error) => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
-      return `line ${line}, column ${col}: ${error.message.split('\n')[0]}`;
+      // The library's advice for this one names its own API; say what the user can change.
+      const message =
+        error.code === 'MULTIPLE_DOCS'
+          ? 'the policy must be a single YAML document'
+          : error.message.split('\n')[0];
+      return `line ${line}, column ${col}: ${message}`;
     });
     throw new PolicySyntaxError(issues, {
       ...(source !== undefined && { source }),

@@ -126,6 +126,14 @@ describe('Function: parsePolicy', () => {
     expect(error.issues).toEqual(['the policy is empty']);
   });
 
+  it('rejects more than one YAML document', () => {
+    // Act
+    const error = policyErrorOf(() => parsePolicy('rules: [{ keep: 1 }]\n---\nrules: [{ keep: 2 }]\n'));
+
+    // Assess
+    expect(error.issues).toEqual(['line 2, column 1: the policy must be a single YAML document']);
+  });
+
   it('rejects duplicate keys', () => {
     // Act
     const error = policyErrorOf(() => parsePolicy('rules:\n  - keep: 1\n    keep: 2\n'));
