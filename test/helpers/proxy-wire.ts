@@ -22,12 +22,14 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
+/** The whole request body (registry test payloads are small). */
 export async function readBody(incoming: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
+/** Sends the request on to the target with its Host, and reads the whole answer. */
 export async function forward(
   agent: Dispatcher,
   target: URL,
@@ -70,6 +72,7 @@ export function rewriteHeaders(
   return rewritten;
 }
 
+/** The Content-Length to declare: a HEAD keeps the target's, anything else its real body length. */
 export function contentLength(
   method: string,
   headers: Record<string, string | string[]>,
@@ -106,10 +109,12 @@ export function truncate(
   socket.write(cut, () => socket.destroy());
 }
 
+/** A Registry API error body: `{"errors":[{code,message,detail}]}`. */
 export function errorsBody(code: string, message: string): unknown {
   return { errors: [{ code, message, detail: null }] };
 }
 
+/** Answers with a JSON body. */
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
