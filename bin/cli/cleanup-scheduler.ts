@@ -1,46 +1,71 @@
 /**
- * Runs cleanups one at a time per repository and coalesces bursts: a request for a repository that
- * is already being cleaned marks it for exactly one more run after the current one (a burst of 50
- * pushes costs at most two runs). At most `maxConcurrent` repositories are cleaned at once.
+ * How long a repository must be quiet before its cleanup starts. The registry posts a push event
+ * before it links the tag (distribution writes the tag link after the manifest, and notifies in
+ * between), so a cleanup started at once can miss the tag that was just pushed; waiting also
+ * folds a burst of pushes into one run.
+ */
+export const SETTLE_DELAY_MS = 1_000;
+
+/**
+ * Runs cleanups one at a time per repository and coalesces bursts: requests for a repository wait
+ * until it has been quiet for `settleMs`; a request for a repository that is being cleaned marks
+ * it for exactly one more run after the current one. At most `maxConcurrent` repositories are
+ * cleaned at once.
  */
 export class CleanupScheduler {
   private readonly running = new Map<string, Promise<void>>();
+  private readonly settling = new Map<string, NodeJS.Timeout>();
   private readonly again = new Set<string>();
   private readonly waiting: string[] = [];
 
   public constructor(
     private readonly clean: (repository: string) => Promise<void>,
-    private readonly maxConcurrent = 4,
+    private readonly options: { maxConcurrent?: number; settleMs?: number } = {},
   ) {}
 
-  /** Asks for a cleanup of `repository` soon. */
+  /** Asks for a cleanup of `repository` once it has been quiet for a moment. */
   public request(repository: string): void {
     if (this.running.has(repository)) {
       this.again.add(repository);
-    } else if (!this.waiting.includes(repository)) {
-      this.waiting.push(repository);
-      this.startNext();
+      return;
     }
+    clearTimeout(this.settling.get(repository));
+    const timer = setTimeout(() => {
+      this.settling.delete(repository);
+      if (!this.waiting.includes(repository)) this.waiting.push(repository);
+      this.startNext();
+    }, this.options.settleMs ?? SETTLE_DELAY_MS);
+    this.settling.set(repository, timer);
   }
 
-  /** Repositories being cleaned, and waiting for a slot or a rerun. */
+  /** Repositories being cleaned, and waiting (settling, for a slot, or for a rerun). */
   public get load(): { running: number; pending: number } {
-    return { running: this.running.size, pending: this.waiting.length + this.again.size };
+    return {
+      running: this.running.size,
+      pending: this.settling.size + this.waiting.length + this.again.size,
+    };
   }
 
-  /** Resolves when nothing is running or waiting (used for graceful shutdown and tests). */
-  public async idle(): Promise<void> {
+  /** Starts every settling cleanup now and resolves when nothing is left (graceful shutdown). */
+  public async drain(): Promise<void> {
+    for (const [repository, timer] of this.settling) {
+      clearTimeout(timer);
+      this.settling.delete(repository);
+      if (!this.waiting.includes(repository)) this.waiting.push(repository);
+    }
+    this.startNext();
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
   private startNext(): void {
-    while (this.running.size < this.maxConcurrent && this.waiting.length > 0) {
+    const limit = this.options.maxConcurrent ?? 4;
+    while (this.running.size < limit && this.waiting.length > 0) {
       const repository = this.waiting.shift() as string;
       const run = this.clean(repository)
-        .catch(() => undefined) // `clean` reports its own errors; a failure must not stop the scheduler
+        .catch(() => undefined) // `clean` reports its own errors; one failure must not stop the rest
         .finally(() => {
           this.running.delete(repository);
-          if (this.again.delete(repository)) this.waiting.push(repository);
+          if (this.again.delete(repository)) this.request(repository);
           this.startNext();
         });
       this.running.set(repository, run);

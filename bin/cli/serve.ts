@@ -98,7 +98,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     },
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await scheduler.idle();
+      await scheduler.drain();
     },
   };
 }

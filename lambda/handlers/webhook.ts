@@ -5,8 +5,11 @@ import { readEnvironment, type LambdaEnvironment } from '../aws/environment';
 import { enqueueCleanups } from '../aws/queue';
 import { SecretStore } from '../aws/secrets';
 import { errorSummary, logger } from '../aws/telemetry';
-import { acceptWebhook } from '../events';
+import { acceptWebhook, toCleanupMessages } from '../events';
 import { policyCoversRepository } from '../policy';
+
+/** What the webhook answers: always a status and a small JSON body (never the bare-string form). */
+export type WebhookResult = Exclude<LambdaFunctionURLResult, string>;
 
 export interface WebhookDependencies {
   readonly environment: LambdaEnvironment;
@@ -14,11 +17,7 @@ export interface WebhookDependencies {
   readonly sqs: SQSClient;
 }
 
-function reply(
-  statusCode: number,
-  message: string,
-  extra: Record<string, unknown> = {},
-): LambdaFunctionURLResult {
+function reply(statusCode: number, message: string, extra: Record<string, unknown> = {}): WebhookResult {
   return {
     statusCode,
     headers: { 'content-type': 'application/json' },
@@ -34,7 +33,7 @@ function reply(
  */
 export function createWebhookHandler(deps: WebhookDependencies) {
   const { environment } = deps;
-  return async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+  return async (event: LambdaFunctionURLEvent): Promise<WebhookResult> => {
     try {
       const { webhookToken } = await deps.secrets.get();
       if (!webhookToken) {
@@ -58,15 +57,7 @@ export function createWebhookHandler(deps: WebhookDependencies) {
         policyCoversRepository(environment.policy, entry.repository),
       );
       const queueUrl = environment.queueUrl as string;
-      const result = await enqueueCleanups(
-        deps.sqs,
-        queueUrl,
-        covered.map((entry) => ({
-          repository: entry.repository,
-          trigger: 'push' as const,
-          eventIds: entry.eventIds,
-        })),
-      );
+      const result = await enqueueCleanups(deps.sqs, queueUrl, toCleanupMessages(covered));
       logger.info('notification accepted', {
         repositories: covered.map((entry) => entry.repository),
         notCovered: decision.repositories.length - covered.length,

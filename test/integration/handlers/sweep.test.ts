@@ -1,0 +1,60 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { loadEventFixture } from '../../fixtures/events';
+import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
+import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
+import { pushImage } from '../../helpers/pusher';
+import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+
+type Handler = (event: ScheduledEvent) => Promise<{ repositoriesSeen: number; queued: number }>;
+
+const POLICY = { rules: [{ name: 'apps', repositories: ['apps/**'], keep: 5 }] };
+
+describe('Handler: sweep', () => {
+  let registry: RegistryProcess;
+  let fake: AwsFake;
+
+  beforeAll(async () => {
+    // A small catalog page, so the sweep must follow the Link header.
+    registry = await startRegistry({ catalogMaxEntries: 2 });
+    fake = await startAwsFake({ secrets: { [TEST_SECRET_ARN]: JSON.stringify({}) } });
+    for (const repository of ['apps/web', 'apps/api', 'apps/team/worker', 'tools/ci', 'base/debian']) {
+      await pushImage(registry.url, repository, 'v1');
+    }
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+    await fake.stop();
+  });
+
+  it('queues every repository a rule covers, one message group each', async () => {
+    const { handler, restore } = coldStart<Handler>('sweep', lambdaEnv(fake, registry.url, POLICY));
+    try {
+      // Act
+      const summary = await handler(loadEventFixture('eventbridge-scheduled'));
+
+      // Assess
+      expect(summary).toEqual({ repositoriesSeen: 5, queued: 3 });
+      const bodies = fake.messages.map((message) => JSON.parse(message.body));
+      expect(bodies.map((body) => body.repository).sort()).toEqual([
+        'apps/api',
+        'apps/team/worker',
+        'apps/web',
+      ]);
+      expect(bodies.every((body) => body.trigger === 'schedule')).toBe(true);
+      expect(fake.messages.map((message) => message.groupId).sort()).toEqual([
+        'apps/api',
+        'apps/team/worker',
+        'apps/web',
+      ]);
+
+      // A retried invocation of the same schedule event carries the same deduplication ids.
+      const firstIds = fake.messages.map((message) => message.deduplicationId).sort();
+      fake.messages.length = 0;
+      await handler(loadEventFixture('eventbridge-scheduled'));
+      expect(fake.messages.map((message) => message.deduplicationId).sort()).toEqual(firstIds);
+    } finally {
+      restore();
+    }
+  });
+});
