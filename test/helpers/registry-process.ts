@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
-import { htpasswdLine } from './bcrypt';
+import { htpasswdLine } from './htpasswd';
 import { killOnExit, makeTempDir, removeTempDir } from './exit-cleanup';
 import { freePort, LOOPBACK_HOST } from './ports';
 import {
