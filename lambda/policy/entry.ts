@@ -17,10 +17,19 @@ export class TagEntry {
   public readonly createdMs: number | undefined;
   /** For a cosign-style referrer tag, the digest it signs or attests. */
   public readonly subject: Digest | undefined;
-  /** The next tag (by name) on the same digest: a list per digest without an array per digest. */
+  /**
+   * The tags of a digest form a list in name order: `headOnDigest` is its first tag,
+   * `nextOnDigest` the next one. Per-digest state lives on the head, so that no map keyed by
+   * digest is consulted per tag (with a million tags such lookups dominate the run time).
+   */
+  public headOnDigest: TagEntry = this;
   public nextOnDigest: TagEntry | undefined = undefined;
-  /** On the first tag of a digest only: the last one, where the next tag is appended. */
-  public lastOnDigest: TagEntry | undefined = undefined;
+  /** On the head only: the last tag of the list, where the next one is appended. */
+  public lastOnDigest: TagEntry = this;
+  /** On the head only: a kept tag on the digest, null when none, undefined until known. */
+  public keeperOnDigest: TagEntry | null | undefined = undefined;
+  /** On the head only: the digest's keeper is being worked out (to end referrer loops). */
+  public resolvingDigest = false;
   /** Parsed once, for rules with `order: semver`. */
   public version: SemVer | undefined = undefined;
   public intent: Intent | undefined = undefined;

@@ -57,15 +57,15 @@ function planRepository(
   const entries = repository.tags
     .map((record) => new TagEntry(record))
     .sort((a, b) => compareText(a.tag, b.tag));
-  // The tags of each digest, in name order, as a linked list (see TagEntry.nextOnDigest).
+  // The tags of each digest, in name order, as a list (see TagEntry.headOnDigest).
   const firstOnDigest = new Map<Digest, TagEntry>();
   for (const entry of entries) {
-    const first = firstOnDigest.get(entry.digest);
-    if (first) {
-      (first.lastOnDigest as TagEntry).nextOnDigest = entry;
-      first.lastOnDigest = entry;
+    const head = firstOnDigest.get(entry.digest);
+    if (head) {
+      head.lastOnDigest.nextOnDigest = entry;
+      head.lastOnDigest = entry;
+      entry.headOnDigest = head;
     } else {
-      entry.lastOnDigest = entry;
       firstOnDigest.set(entry.digest, entry);
     }
   }
@@ -102,34 +102,28 @@ function planRepository(
  * demand (a signature's subject may itself be a tagged attestation), each digest once.
  */
 class DigestSurvival {
-  private readonly keepers = new Map<Digest, TagEntry | null>();
-  private readonly resolving = new Set<Digest>();
-
   public constructor(private readonly firstOnDigest: ReadonlyMap<Digest, TagEntry>) {}
 
-  /** A kept tag on `digest` (one decided by protect or a rule, if any), or null when every tag on it is removed. */
-  public keeperOf(digest: Digest): TagEntry | null {
-    const known = this.keepers.get(digest);
-    if (known !== undefined) return known;
-    const first = this.firstOnDigest.get(digest);
-    // Digests held by a single, already decided tag are the common case: no map entry needed.
-    if (first && first.nextOnDigest === undefined && first.intent !== undefined) {
-      return first.intent === 'keep' ? first : null;
-    }
+  /**
+   * A kept tag on the digest whose first tag is `head` (one decided by protect or a rule, if
+   * any), or null when every tag on it is removed.
+   */
+  public keeperOf(head: TagEntry): TagEntry | null {
+    if (head.keeperOnDigest !== undefined) return head.keeperOnDigest;
     // Referrer tags can be pointed at each other in a loop (`sha256-<y>.sig` on x, `sha256-<x>.sig`
     // on y); assuming the digest survives ends the loop on the safe side.
-    if (this.resolving.has(digest)) return first ?? null;
-    this.resolving.add(digest);
+    if (head.resolvingDigest) return head;
+    head.resolvingDigest = true;
     let keeper: TagEntry | null = null;
     // Tags decided by protect or the rules first: they name the keeper in reasons.
-    for (let entry = first; entry && !keeper; entry = entry.nextOnDigest) {
+    for (let entry: TagEntry | undefined = head; entry && !keeper; entry = entry.nextOnDigest) {
       if (entry.intent === 'keep') keeper = entry;
     }
-    for (let entry = first; entry && !keeper; entry = entry.nextOnDigest) {
+    for (let entry: TagEntry | undefined = head; entry && !keeper; entry = entry.nextOnDigest) {
       if (entry.intent === undefined && this.decided(entry).intent === 'keep') keeper = entry;
     }
-    this.resolving.delete(digest);
-    this.keepers.set(digest, keeper);
+    head.resolvingDigest = false;
+    head.keeperOnDigest = keeper;
     return keeper;
   }
 
@@ -137,7 +131,8 @@ class DigestSurvival {
   public decided(entry: TagEntry): TagEntry {
     if (entry.intent !== undefined) return entry;
     const subject = entry.subject as Digest;
-    const keeper = this.keeperOf(subject);
+    const subjectHead = this.firstOnDigest.get(subject) as TagEntry;
+    const keeper = this.keeperOf(subjectHead);
     if (entry.intent !== undefined) return entry; // decided while its subject was resolved
     if (keeper) {
       // keeperOf answers a loop with the subject's first tag, whatever its own decision.
@@ -151,8 +146,7 @@ class DigestSurvival {
       );
     } else {
       // keeperOf decided every tag on the subject before answering null.
-      const first = this.firstOnDigest.get(subject) as TagEntry;
-      entry.decide('remove', first.rule, `follows its subject '${first.tag}', which is deleted`);
+      entry.decide('remove', subjectHead.rule, `follows its subject '${subjectHead.tag}', which is deleted`);
     }
     return entry;
   }
@@ -170,7 +164,7 @@ function toPlannedTag(entry: TagEntry, survival: DigestSurvival, untagSupported:
     reason: entry.reason,
   };
   if (entry.intent === 'keep') return planned;
-  const keeper = survival.keeperOf(entry.digest);
+  const keeper = survival.keeperOf(entry.headOnDigest);
   if (!keeper) planned.action = 'delete';
   else if (untagSupported) {
     planned.action = 'untag';
