@@ -1,18 +1,10 @@
 import type { Plan, PlannedTag } from '../../lambda/domain';
+import { formatAge } from '../../lambda/policy';
 
-const MS_PER_MINUTE = 60_000;
-const MS_PER_HOUR = 60 * MS_PER_MINUTE;
-const MS_PER_DAY = 24 * MS_PER_HOUR;
-
-/** `3d`, `5h`, `12m`, or `unknown`: how long ago an image was built. */
-export function formatAge(created: string | null, now: Date): string {
-  if (!created) return 'unknown';
-  const ageMs = now.getTime() - Date.parse(created);
-  if (!Number.isFinite(ageMs)) return 'unknown';
-  if (ageMs < 0) return 'future';
-  if (ageMs >= MS_PER_DAY) return `${Math.floor(ageMs / MS_PER_DAY)}d`;
-  if (ageMs >= MS_PER_HOUR) return `${Math.floor(ageMs / MS_PER_HOUR)}h`;
-  return `${Math.floor(ageMs / MS_PER_MINUTE)}m`;
+/** How long ago an image was built (`3d`, `5h`), or `unknown`. */
+export function imageAge(created: string | null, now: Date): string {
+  const builtMs = created ? Date.parse(created) : Number.NaN;
+  return Number.isFinite(builtMs) ? formatAge(now.getTime() - builtMs) : 'unknown';
 }
 
 /** Lays rows out in columns, the last column unpadded. */
@@ -43,7 +35,7 @@ export function formatPlan(plan: Plan, now: Date): string {
       actionLabel(tag),
       ...(swept ? [tag.action === 'keep' ? '' : (tag.result ?? 'not run')] : []),
       tag.rule ?? '-',
-      formatAge(tag.created, now),
+      imageAge(tag.created, now),
       tag.digest.slice(0, 19),
       tag.error ? `${tag.reason}; error: ${tag.error}` : tag.reason,
     ]);
@@ -65,7 +57,7 @@ export function formatSummary(plan: Plan): string {
     .filter((t) => t.result === 'skipped-changed').length;
   return (
     `Sweep: ${counts}; ${summary.failed} failed${skipped > 0 ? `, ${skipped} skipped (changed since planning)` : ''}. ` +
-    `Disk space returns only after the registry's garbage collection runs ` +
-    `(e.g. 'registry garbage-collect --delete-untagged /etc/docker/registry/config.yml' with the registry stopped or read-only).`
+    `Disk space returns only after the registry's garbage collection: 'registry garbage-collect <config.yml>' ` +
+    `(Debian: docker-registry), with the registry stopped or read-only.`
   );
 }
