@@ -19,8 +19,9 @@ export class TagEntry {
   public readonly subject: Digest | undefined;
   /**
    * The tags of a digest form a list in name order: `headOnDigest` is its first tag,
-   * `nextOnDigest` the next one. Per-digest state lives on the head, so that no map keyed by
-   * digest is consulted per tag (with a million tags such lookups dominate the run time).
+   * `nextOnDigest` the next one. Per-digest state lives on the head, so that after the one
+   * lookup that builds the lists no map keyed by digest is consulted per tag (with a million
+   * tags such lookups dominate the run time).
    */
   public headOnDigest: TagEntry = this;
   public nextOnDigest: TagEntry | undefined = undefined;
