@@ -88,7 +88,7 @@ function planRepository(
   }
   rules.forEach((rule, index) => decideCandidates(rule, candidates[index] as TagEntry[], nowMs));
 
-  const survival = new DigestSurvival(firstOnDigest);
+  const survival = new DigestSurvival(firstOnDigest, indexParents(entries, firstOnDigest));
   for (const entry of referrers) survival.decided(entry);
 
   return {
@@ -102,7 +102,11 @@ function planRepository(
  * demand (a signature's subject may itself be a tagged attestation), each digest once.
  */
 class DigestSurvival {
-  public constructor(private readonly firstOnDigest: ReadonlyMap<Digest, TagEntry>) {}
+  public constructor(
+    private readonly firstOnDigest: ReadonlyMap<Digest, TagEntry>,
+    /** For each digest that tagged indexes point at: the first tags of those indexes. */
+    private readonly parents: ReadonlyMap<Digest, readonly TagEntry[]>,
+  ) {}
 
   /**
    * A kept tag on the digest whose first tag is `head` (one decided by protect or a rule, if
@@ -121,6 +125,12 @@ class DigestSurvival {
     }
     for (let entry: TagEntry | undefined = head; entry && !keeper; entry = entry.nextOnDigest) {
       if (entry.intent === undefined && this.decided(entry).intent === 'keep') keeper = entry;
+    }
+    // A platform manifest of a kept index must stay, or the index breaks: the index's keeper
+    // holds it too (nested indexes resolve the same way).
+    for (const parent of this.parents.get(head.digest) ?? []) {
+      if (keeper) break;
+      keeper = this.keeperOf(parent);
     }
     head.resolvingDigest = false;
     head.keeperOnDigest = keeper;
@@ -165,15 +175,39 @@ function toPlannedTag(entry: TagEntry, survival: DigestSurvival, untagSupported:
   };
   if (entry.intent === 'keep') return planned;
   const keeper = survival.keeperOf(entry.headOnDigest);
-  if (!keeper) planned.action = 'delete';
-  else if (untagSupported) {
+  if (!keeper) {
+    planned.action = 'delete';
+    return planned;
+  }
+  const held = `digest also held by kept tag '${keeper.tag}'${keeper.digest === entry.digest ? '' : ' (a manifest of that index)'}`;
+  if (untagSupported) {
     planned.action = 'untag';
-    planned.reason = `${entry.reason}; digest also held by kept tag '${keeper.tag}': untag only`;
+    planned.reason = `${entry.reason}; ${held}: untag only`;
   } else {
     planned.shared = true;
-    planned.reason = `${entry.reason}; digest also held by kept tag '${keeper.tag}' and untag is unsupported: kept`;
+    planned.reason = `${entry.reason}; ${held} and untag is unsupported: kept`;
   }
   return planned;
+}
+
+/** Child digest → the first tags of the tagged indexes that point at it. */
+function indexParents(
+  entries: readonly TagEntry[],
+  firstOnDigest: ReadonlyMap<Digest, TagEntry>,
+): Map<Digest, TagEntry[]> {
+  const parents = new Map<Digest, TagEntry[]>();
+  for (const entry of entries) {
+    const children = entry.record.children;
+    // Once per index digest: only its first tag carries the list.
+    if (!children || entry.headOnDigest !== entry) continue;
+    for (const child of children) {
+      if (!firstOnDigest.has(child)) continue;
+      const list = parents.get(child) ?? [];
+      list.push(entry);
+      parents.set(child, list);
+    }
+  }
+  return parents;
 }
 
 function firstMatching(patterns: readonly ProtectPattern[], tag: string): ProtectPattern | undefined {

@@ -44,8 +44,9 @@ describe('CLI: regsweep sweep', () => {
     // builds (one old), releases (v2.0.0 a multi-arch index), `latest` sharing the oldest main
     // build's digest, and an old branch tag pointing at one platform child of the release index.
     const url = registry.url;
+    const mainCreated = [0, 1, 2, 3, 4].map((n) => daysAgo(10 - n));
     for (let n = 1; n <= 4; n += 1) {
-      await pushImage(url, 'apps/web', `main-${n}`, { created: daysAgo(10 - n), seed: `main-${n}` });
+      await pushImage(url, 'apps/web', `main-${n}`, { created: mainCreated[n], seed: `main-${n}` });
     }
     const newest = await pushImage(url, 'apps/web', 'main-5', { kind: 'oci-index', created: daysAgo(1) });
     const index = await pushImage(url, 'apps/web', 'v2.0.0', { kind: 'docker-list', created: daysAgo(30) });
@@ -54,7 +55,7 @@ describe('CLI: regsweep sweep', () => {
     await pushImage(url, 'apps/web', 'pr-1', { created: daysAgo(20) });
     await pushImage(url, 'apps/web', 'pr-2', { created: daysAgo(1) });
     await pushImage(url, 'apps/web', 'v1.0.0', { created: daysAgo(100) });
-    const shared = await pushImage(url, 'apps/web', 'latest', { seed: 'main-1', created: daysAgo(9) });
+    const shared = await pushImage(url, 'apps/web', 'latest', { seed: 'main-1', created: mainCreated[1] });
     const child = index.children?.[0];
     if (!child) throw new Error('the index has no children');
     await retag(url, 'apps/web', 'main-0', child);
@@ -137,10 +138,13 @@ describe('CLI: regsweep sweep against a registry with deletion disabled', () => 
     const registry = await startRegistry({ deleteEnabled: false });
     try {
       const url = registry.url;
+      const created = [0, 1, 2, 3, 4].map((n) => daysAgo(10 - n));
       for (let n = 1; n <= 4; n += 1) {
-        await pushImage(url, 'apps/web', `main-${n}`, { created: daysAgo(10 - n), seed: `b${n}` });
+        await pushImage(url, 'apps/web', `main-${n}`, { created: created[n], seed: `b${n}` });
       }
-      await pushImage(url, 'apps/web', 'latest', { seed: 'b1', created: daysAgo(9) });
+      // latest shares main-1's digest: the plan untags main-1, which must not happen either.
+      const latest = await pushImage(url, 'apps/web', 'latest', { seed: 'b1', created: created[1] });
+      expect(await headDigestRaw(url, 'apps/web', 'main-1')).toBe(latest.digest);
       const before = await Promise.all(
         ['main-1', 'main-2', 'latest'].map((tag) => headDigestRaw(url, 'apps/web', tag)),
       );

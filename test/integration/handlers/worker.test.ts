@@ -34,9 +34,14 @@ function sqsEvent(...bodies: Array<{ repository: string } | string>): SQSEvent {
   };
 }
 
-async function pushBuilds(url: string, repository: string, count: number): Promise<void> {
-  for (let n = 1; n <= count; n += 1)
-    await pushImage(url, repository, `main-${n}`, { created: daysAgo(20 - n) });
+/** Pushes main-1..main-N, one day apart; main-n's seed is `<repository>:main-n`. */
+async function pushBuilds(url: string, repository: string, count: number): Promise<string[]> {
+  const created: string[] = [];
+  for (let n = 1; n <= count; n += 1) {
+    created[n] = daysAgo(20 - n);
+    await pushImage(url, repository, `main-${n}`, { created: created[n] });
+  }
+  return created;
 }
 
 describe('Handler: worker', () => {
@@ -57,8 +62,12 @@ describe('Handler: worker', () => {
 
   it('cleans the repository each message names and reports no failures', async () => {
     // Prepare
-    await pushBuilds(registry.url, 'apps/web', 4);
-    await pushImage(registry.url, 'apps/web', 'latest', { seed: 'apps/web:main-1' });
+    const created = await pushBuilds(registry.url, 'apps/web', 4);
+    const latest = await pushImage(registry.url, 'apps/web', 'latest', {
+      seed: 'apps/web:main-1',
+      created: created[1],
+    });
+    expect(await headDigestRaw(registry.url, 'apps/web', 'main-1')).toBe(latest.digest);
     const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
     try {
       // Act
@@ -67,7 +76,7 @@ describe('Handler: worker', () => {
       // Assess: main-1 shares its digest with latest: untagged, not deleted.
       expect(response.batchItemFailures).toEqual([]);
       expect((await listTagsRaw(registry.url, 'apps/web')).sort()).toEqual(['latest', 'main-3', 'main-4']);
-      expect(await headDigestRaw(registry.url, 'apps/web', 'latest')).toBeDefined();
+      expect(await headDigestRaw(registry.url, 'apps/web', 'latest')).toBe(latest.digest);
     } finally {
       restore();
     }

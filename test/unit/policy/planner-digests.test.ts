@@ -1,3 +1,4 @@
+import { MediaType } from '../../../lambda/domain';
 import { compilePolicy, planCleanup } from '../../../lambda/policy';
 import { actions, digestOf, inventoryOf, NOW, referrerTagOf, tagRecord, tagsByName } from './builders';
 
@@ -69,6 +70,58 @@ describe('Function: planCleanup', () => {
       // Assess
       expect(tags.get('build-9')).toMatchObject({ action: 'untag', rule: 'builds' });
       expect(tags.get('build-9')?.reason).toContain("kept tag 'release-1'");
+    });
+  });
+
+  describe('Feature: multi-arch index children', () => {
+    const policy = compilePolicy({
+      protect: ['v.*'],
+      rules: [{ name: 'builds', tags: 'build-.*', keep: 0 }],
+    });
+    const amd64 = digestOf('c1');
+    const arm64 = digestOf('c2');
+    const index = (tag: string, digest: string, children: string[]) => ({
+      ...tagRecord(tag, digest as `sha256:${string}`, 5),
+      mediaType: MediaType.OciIndex,
+      children: children as Array<`sha256:${string}`>,
+    });
+
+    it('untags a removed tag that points at a platform manifest of a kept index', () => {
+      // Prepare: build-1 points at the amd64 manifest of the protected index v1.
+      const inventory = inventoryOf('app', [
+        index('v1', digestOf('1d'), [amd64, arm64]),
+        tagRecord('build-1', amd64, 9),
+      ]);
+
+      // Act
+      const tags = tagsByName(planCleanup(inventory, policy, NOW));
+
+      // Assess
+      expect(tags.get('build-1')).toMatchObject({ action: 'untag' });
+      expect(tags.get('build-1')?.reason).toContain("kept tag 'v1' (a manifest of that index)");
+    });
+
+    it('deletes such a tag when the index is removed too, and follows nested indexes', () => {
+      // Prepare: build-2 is an index of an index; build-3 points at a leaf; all are removed.
+      const inner = digestOf('2e');
+      const removed = inventoryOf('app', [
+        index('build-2', digestOf('2d'), [inner]),
+        index('build-4', inner, [arm64]),
+        tagRecord('build-3', arm64, 9),
+      ]);
+      const kept = inventoryOf('app', [
+        index('v2', digestOf('2d'), [inner]),
+        index('build-4', inner, [arm64]),
+        tagRecord('build-3', arm64, 9),
+      ]);
+
+      // Act
+      const removedPlan = actions(planCleanup(removed, policy, NOW));
+      const keptPlan = actions(planCleanup(kept, policy, NOW));
+
+      // Assess
+      expect(removedPlan).toEqual({ 'build-2': 'delete', 'build-3': 'delete', 'build-4': 'delete' });
+      expect(keptPlan).toEqual({ v2: 'keep', 'build-3': 'untag', 'build-4': 'untag' });
     });
   });
 
