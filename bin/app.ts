@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * The regsweep CDK app: `npx cdk deploy -c registryUrl=https://registry.example.com -c policy=policy.yaml`
+ * (see docs/deploy.md for every context key). cdk-nag's AwsSolutions checks run on every synth;
+ * a finding that is not acknowledged with a written reason fails it.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readAppContext } from '../lib/app-context';
+import { RegistryCleanerConfigError } from '../lib/errors';
+import { RegsweepStack } from '../lib/regsweep-stack';
+
+const app = new App();
+try {
+  const { stackName, stackProps } = readAppContext((key) => app.node.tryGetContext(key));
+  new RegsweepStack(app, stackName, stackProps);
+} catch (error) {
+  // A configuration problem is the user's to fix: the message names the key or policy field; a
+  // stack trace would only bury it.
+  if (!(error instanceof RegistryCleanerConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+// cdk-nag 3 runs as a CDK policy-validation plugin: a finding without an acknowledgment fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
