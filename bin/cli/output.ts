@@ -49,7 +49,7 @@ export function formatPlan(plan: Plan, now: Date): string {
 export function formatSummary(plan: Plan): string {
   const { summary } = plan;
   const counts =
-    `${summary.repositories} repositories, ${summary.tags} tags: ` +
+    `${plural(summary.repositories, 'repository', 'repositories')}, ${plural(summary.tags, 'tag', 'tags')}: ` +
     `${summary.keep} keep, ${summary.delete} delete, ${summary.untag} untag`;
   if (plan.dryRun) return `Plan: ${counts} (dry run: nothing removed; run 'regsweep sweep' to apply).`;
   const skipped = plan.repositories
@@ -60,4 +60,8 @@ export function formatSummary(plan: Plan): string {
     `Disk space returns only after the registry's garbage collection: 'registry garbage-collect <config.yml>' ` +
     `(Debian: docker-registry), with the registry stopped or read-only.`
   );
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
