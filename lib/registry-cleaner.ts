@@ -1,6 +1,8 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -115,8 +117,11 @@ export class RegistryCleaner extends Construct {
     }).function;
 
     // Least privilege: read the one secret; producers only send; the event source only consumes.
-    for (const fn of [this.webhookFunction, this.workerFunction, this.sweepFunction])
+    for (const fn of [this.webhookFunction, this.workerFunction, this.sweepFunction]) {
       this.secret.grantRead(fn);
+      if (props.secretEncryptionKey)
+        fn.addToRolePolicy(decryptThroughSecretsManager(props.secretEncryptionKey));
+    }
     this.queue.grantSendMessages(this.webhookFunction);
     this.queue.grantSendMessages(this.sweepFunction);
     this.workerFunction.addEventSource(
@@ -146,7 +151,6 @@ export class RegistryCleaner extends Construct {
       const complete = /-[A-Za-z0-9]{6}$/.test(props.secretArn);
       return secretsmanager.Secret.fromSecretAttributes(this, 'Secret', {
         ...(complete ? { secretCompleteArn: props.secretArn } : { secretPartialArn: props.secretArn }),
-        ...(props.secretEncryptionKey && { encryptionKey: props.secretEncryptionKey }),
       });
     }
     const secret = new secretsmanager.Secret(this, 'Secret', {
@@ -181,4 +185,18 @@ export class RegistryCleaner extends Construct {
     );
     return rule;
   }
+}
+
+/**
+ * `kms:Decrypt` on the secret's key, only when Secrets Manager asks for it. Granted on the role
+ * explicitly: `grantRead` of an imported secret grants nothing on an imported key.
+ */
+function decryptThroughSecretsManager(key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(key).region}.amazonaws.com` },
+    },
+  });
 }
