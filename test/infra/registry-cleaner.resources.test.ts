@@ -12,6 +12,7 @@ describe('Construct: RegistryCleaner', () => {
   const testApp = new TestApp({ bundle: false });
   let defaults: Template;
   let tuned: Template;
+  let fromPolicy: Template;
   const fn = (template: Template, name: (typeof FUNCTIONS)[number]) =>
     logicalIdOf(template, 'AWS::Lambda::Function', `RegistryCleaner${name}Function`);
   const functionProps = (template: Template, name: (typeof FUNCTIONS)[number]) =>
@@ -32,8 +33,13 @@ describe('Construct: RegistryCleaner', () => {
       logRetention: logs.RetentionDays.ONE_WEEK,
       webhookReservedConcurrency: 10,
     }).stack;
+    const fromPolicyStack = testApp.cleanerStack('FromPolicy', {
+      registryUrl: undefined,
+      policy: { registry: 'http://registry.internal:5000/', rules: [{ name: 'all', keep: 10 }] },
+    }).stack;
     defaults = Template.fromStack(defaultStack);
     tuned = Template.fromStack(tunedStack);
+    fromPolicy = Template.fromStack(fromPolicyStack);
   });
 
   afterAll(() => testApp.dispose());
@@ -170,6 +176,15 @@ describe('Construct: RegistryCleaner', () => {
     expect(variables('Webhook')).toEqual({ ...common, ...queueUrl });
     expect(variables('Sweep')).toEqual({ ...common, ...queueUrl });
     expect(variables('Worker')).toEqual(common);
+  });
+
+  it("calls the policy's registry when no registryUrl is given", () => {
+    // Assess
+    for (const name of FUNCTIONS) {
+      expect(functionProps(fromPolicy, name).Environment).toMatchObject({
+        Variables: { REGSWEEP_REGISTRY: 'http://registry.internal:5000' },
+      });
+    }
   });
 
   it('tells every function to plan only when dryRun is set', () => {
