@@ -1,0 +1,79 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One POST the registry made. */
+export interface ReceivedPost {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** A stand-in for the webhook's Function URL on 127.0.0.1: records each post, answers 202. */
+export class NotificationListener {
+  public readonly posts: ReceivedPost[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      this.posts.push({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) });
+      response.writeHead(202).end();
+    });
+  });
+
+  public async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  public get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+  }
+
+  /** Resolves once `count` posts arrived; fails after `timeoutMs`. */
+  public async waitForPosts(count: number, timeoutMs = 10_000): Promise<ReceivedPost[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.posts.length < count) {
+      if (Date.now() > deadline) throw new Error(`${this.posts.length} of ${count} notifications arrived`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.posts;
+  }
+
+  public async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * What a Lambda Function URL hands the function for a post (payload 2.0): header names lower-case,
+ * a body of a non-text content type (the registry's event types) base64-encoded.
+ */
+export function functionUrlEvent(post: ReceivedPost): Record<string, unknown> {
+  const headers = Object.fromEntries(
+    Object.entries(post.headers).map(([name, value]) => [name.toLowerCase(), [value].flat().join(',')]),
+  );
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: post.path,
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: 'anonymous',
+      http: {
+        method: 'POST',
+        path: post.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: 'smoke-notification',
+      routeKey: '$default',
+      stage: '$default',
+      timeEpoch: Date.now(),
+    },
+    body: post.body.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
