@@ -100,7 +100,8 @@ export class CleanerMonitoring extends Construct {
     });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: `Tag removals (${props.registryHost}${props.dryRun ? ', dry run: planned' : ''})`,
+        // A dry run removes nothing, so only `kept` moves: its plan is in the worker's logs.
+        title: `Tag removals (${props.registryHost}${props.dryRun ? ', dry run: none; plans in the worker logs' : ''})`,
         left: [runMetric('TagsDeleted', 'deleted'), runMetric('TagsUntagged', 'untagged')],
         right: [runMetric('TagsKept', 'kept')],
         stacked: false,

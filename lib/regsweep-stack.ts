@@ -87,6 +87,10 @@ export class RegsweepStack extends Stack {
       description: 'Prints the webhook token for the Authorization header',
       value: `aws secretsmanager get-secret-value --secret-id ${this.cleaner.secret.secretArn} --query SecretString --output text | jq -r .webhookToken`,
     });
+    new CfnOutput(this, 'SweepFunctionName', {
+      description: 'Invoke it to sweep now: aws lambda invoke --function-name <name> /dev/stdout',
+      value: this.cleaner.sweepFunction.functionName,
+    });
     new CfnOutput(this, 'DashboardName', {
       value: this.cleaner.monitoring.dashboard.dashboardName,
     });

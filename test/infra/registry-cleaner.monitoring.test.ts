@@ -90,7 +90,7 @@ describe('Construct: CleanerMonitoring', () => {
   it('draws removals, failures, queue depth and age, the dead-letter queue, durations and alarms', () => {
     // Assess
     expect(dashboardOf(quiet).map((widget) => widget.properties.title)).toEqual([
-      'Tag removals (10.0.0.5:5000, dry run: planned)',
+      'Tag removals (10.0.0.5:5000, dry run: none; plans in the worker logs)',
       'Failures',
       'Queue depth and age',
       'Dead-letter queue',
@@ -173,6 +173,19 @@ describe('Stack: RegsweepStack', () => {
           },
         ],
       },
+    });
+  });
+
+  it('outputs the sweep function to run now and the dashboard to watch', () => {
+    // Prepare
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+    // Assess
+    expect(outputs.SweepFunctionName.Value).toEqual({
+      Ref: logicalIdOf(template, 'AWS::Lambda::Function', 'RegistryCleanerSweepFunction'),
+    });
+    expect(outputs.DashboardName.Value).toEqual({
+      Ref: logicalIdOf(template, 'AWS::CloudWatch::Dashboard', 'RegistryCleanerMonitoringDashboard'),
     });
   });
 
