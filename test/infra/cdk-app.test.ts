@@ -89,7 +89,14 @@ describe('CDK app: bin/app.ts with cdk.json', () => {
     'fails the synth with the policy error, naming each field, before bundling anything',
     async () => {
       // Act
-      const result = await cdk(['synth', '--quiet', '-c', 'policy=test/fixtures/policies/invalid-many.yaml']);
+      const result = await cdk([
+        'synth',
+        '--quiet',
+        '--output',
+        outdir,
+        '-c',
+        'policy=test/fixtures/policies/invalid-many.yaml',
+      ]);
 
       // Assess
       expect(result.status).not.toBe(0);
@@ -107,7 +114,7 @@ describe('CDK app: bin/app.ts with cdk.json', () => {
     'fails the synth naming a bad context value',
     async () => {
       // Act
-      const result = await cdk(['synth', '--quiet', '-c', 'dryRun=perhaps']);
+      const result = await cdk(['synth', '--quiet', '--output', outdir, '-c', 'dryRun=perhaps']);
 
       // Assess
       expect(result.status).not.toBe(0);
