@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { compilePolicy, PolicyError, type Policy } from '../policy';
 
 /** A missing or invalid environment variable: the function cannot start (one clear error). */
@@ -19,17 +19,16 @@ export interface LambdaEnvironment {
   readonly dryRun: boolean;
 }
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 const Schema = z.object({
   REGSWEEP_REGISTRY: httpUrl,
-  REGSWEEP_POLICY: z.string().min(1),
-  REGSWEEP_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN'),
-  REGSWEEP_QUEUE_URL: httpUrl.optional(),
-  REGSWEEP_DRY_RUN: z.enum(['true', 'false']).default('false'),
+  REGSWEEP_POLICY: z.string('required').check(z.minLength(1, 'required')),
+  REGSWEEP_SECRET_ARN: z
+    .string('required')
+    .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN')),
+  REGSWEEP_QUEUE_URL: z.optional(httpUrl),
+  REGSWEEP_DRY_RUN: z._default(z.enum(['true', 'false'], "must be 'true' or 'false'"), 'false'),
 });
 
 /**

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Credentials } from '../registry';
 
 /** How long a fetched secret is reused before Secrets Manager is asked again. */
@@ -19,16 +19,21 @@ export class SecretError extends Error {
   }
 }
 
+const secretString = (minimum: number, message: string) =>
+  z.optional(z.string('expected a string').check(z.minLength(minimum, message)));
+
 const SecretSchema = z
   .object({
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    token: z.string().min(1).optional(),
-    webhookToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    username: secretString(1, 'must not be empty'),
+    password: secretString(1, 'must not be empty'),
+    token: secretString(1, 'must not be empty'),
+    webhookToken: secretString(16, 'must be at least 16 characters'),
   })
-  .refine((value) => (value.username === undefined) === (value.password === undefined), {
-    message: 'username and password must be given together',
-  });
+  .check(
+    z.refine((value) => (value.username === undefined) === (value.password === undefined), {
+      message: 'username and password must be given together',
+    }),
+  );
 
 /** Parses the secret's JSON; issues name the key only (zod messages here never quote values). */
 export function parseSecret(text: string | undefined): RegsweepSecret {

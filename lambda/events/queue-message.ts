@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { repositoryNameProblem } from '../domain';
 import { CleanupMessageError } from './errors';
 import {
@@ -34,12 +34,25 @@ export interface QueueBatchOptions {
 }
 
 const cleanupMessageSchema = z.object({
-  repository: z.string().superRefine((name, context) => {
-    const problem = repositoryNameProblem(name);
-    if (problem) context.addIssue({ code: 'custom', message: problem });
+  repository: z.string('expected a string').check((ctx) => {
+    const problem = repositoryNameProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
   }),
-  trigger: z.enum(['push', 'schedule']),
-  eventIds: z.array(z.string().min(1).max(MAX_EVENT_ID_LENGTH)).max(MAX_EVENT_IDS_PER_MESSAGE).default([]),
+  trigger: z.enum(['push', 'schedule'], "expected 'push' or 'schedule'"),
+  eventIds: z._default(
+    z
+      .array(
+        z
+          .string('expected a string')
+          .check(
+            z.minLength(1, 'expected a non-empty id'),
+            z.maxLength(MAX_EVENT_ID_LENGTH, `expected at most ${MAX_EVENT_ID_LENGTH} characters`),
+          ),
+        'expected a list of event ids',
+      )
+      .check(z.maxLength(MAX_EVENT_IDS_PER_MESSAGE, `expected at most ${MAX_EVENT_IDS_PER_MESSAGE} ids`)),
+    [],
+  ),
 });
 
 /**

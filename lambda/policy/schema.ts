@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { durationProblem } from './duration';
 import { captureGroupCount, globProblem, regexProblem } from './matchers';
 
@@ -48,25 +48,31 @@ function expected(what: string) {
 }
 
 function nonEmptyString(what: string) {
-  return z.string({ error: expected(what) }).min(1, { error: `expected ${what}, not an empty string` });
+  return z
+    .string({ error: expected(what) })
+    .check(z.minLength(1, { error: `expected ${what}, not an empty string` }));
 }
+
+const regexCheck: z.core.CheckFn<string> = (ctx) => {
+  const problem = regexProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+};
 
 const regexField = z
   .string({ error: expected('a regular expression (a string; quote it in YAML)') })
-  .check((ctx) => {
-    const problem = regexProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  });
+  .check(regexCheck);
 
-const groupByField = regexField.check((ctx) => {
-  if (regexProblem(ctx.value) === undefined && captureGroupCount(ctx.value) < 1) {
-    ctx.issues.push({
-      code: 'custom',
-      message: 'needs a capture group 1 that names the stream, e.g. (.+)-[0-9a-f]{7}',
-      input: ctx.value,
-    });
-  }
-});
+const groupByField = z
+  .string({ error: expected('a regular expression (a string; quote it in YAML)') })
+  .check(regexCheck, (ctx) => {
+    if (regexProblem(ctx.value) === undefined && captureGroupCount(ctx.value) < 1) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'needs a capture group 1 that names the stream, e.g. (.+)-[0-9a-f]{7}',
+        input: ctx.value,
+      });
+    }
+  });
 
 const globField = z.string({ error: expected('a repository glob (a string)') }).check((ctx) => {
   const problem = globProblem(ctx.value);
@@ -83,50 +89,54 @@ const positiveInteger = 'a positive integer';
 
 const ruleSchema = z.strictObject(
   {
-    name: nonEmptyString('a rule name').optional(),
-    repositories: z
-      .array(globField, { error: expected('a list of repository globs, e.g. ["apps/**"]') })
-      .min(1, { error: 'expected at least one repository glob (leave the field out for all repositories)' })
-      .optional(),
-    tags: regexField.optional(),
-    exclude: regexField.optional(),
-    groupBy: groupByField.optional(),
-    order: z.enum(['created', 'semver'], { error: "expected 'created' or 'semver'" }).optional(),
-    keep: z
-      .number({ error: expected(nonNegativeInteger) })
-      .int({ error: `expected ${nonNegativeInteger}` })
-      .min(0, { error: `expected ${nonNegativeInteger}` })
-      .optional(),
-    olderThan: durationField.optional(),
+    name: z.optional(nonEmptyString('a rule name')),
+    repositories: z.optional(
+      z.array(globField, { error: expected('a list of repository globs, e.g. ["apps/**"]') }).check(
+        z.minLength(1, {
+          error: 'expected at least one repository glob (leave the field out for all repositories)',
+        }),
+      ),
+    ),
+    tags: z.optional(regexField),
+    exclude: z.optional(regexField),
+    groupBy: z.optional(groupByField),
+    order: z.optional(z.enum(['created', 'semver'], { error: "expected 'created' or 'semver'" })),
+    keep: z.optional(
+      z
+        .int({ error: expected(nonNegativeInteger) })
+        .check(z.minimum(0, { error: `expected ${nonNegativeInteger}` })),
+    ),
+    olderThan: z.optional(durationField),
   },
   { error: expected('a rule (a mapping)') },
 );
 
 const policySchema = z.strictObject(
   {
-    registry: z
-      .string({ error: expected('a registry URL') })
-      .check((ctx) => {
+    registry: z.optional(
+      z.string({ error: expected('a registry URL') }).check((ctx) => {
         const problem = registryProblem(ctx.value);
         if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-      })
-      .optional(),
-    protect: z.array(regexField, { error: expected('a list of whole-tag regular expressions') }).optional(),
+      }),
+    ),
+    protect: z.optional(z.array(regexField, { error: expected('a list of whole-tag regular expressions') })),
     rules: z
       .array(ruleSchema, { error: expected('a list of rules') })
-      .min(1, { error: 'expected at least one rule (a policy without rules removes nothing)' }),
-    limits: z
-      .strictObject(
+      .check(
+        z.minLength(1, { error: 'expected at least one rule (a policy without rules removes nothing)' }),
+      ),
+    limits: z.optional(
+      z.strictObject(
         {
-          maxDeletesPerRun: z
-            .number({ error: expected(positiveInteger) })
-            .int({ error: `expected ${positiveInteger}` })
-            .min(1, { error: `expected ${positiveInteger}` })
-            .optional(),
+          maxDeletesPerRun: z.optional(
+            z
+              .int({ error: expected(positiveInteger) })
+              .check(z.minimum(1, { error: `expected ${positiveInteger}` })),
+          ),
         },
         { error: expected('a mapping') },
-      )
-      .optional(),
+      ),
+    ),
   },
   { error: (issue) => (issue.input == null ? 'the policy is empty' : 'expected a mapping with rules') },
 );
