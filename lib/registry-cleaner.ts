@@ -20,6 +20,11 @@ export type { RegistryCleanerProps } from './registry-cleaner-props';
 export const MAX_RECEIVE_COUNT = 5;
 /** AWS's advice for an SQS event source: visibility timeout at least six times the function's. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * How long each queued cleanup waits before the worker sees it. The registry notifies a push
+ * before it links the pushed tag, so a cleanup that ran at once could miss the newest tag.
+ */
+export const PUSH_SETTLE_DELAY = Duration.seconds(2);
 /** SQS's longest retention: time to look at a failed cleanup before it is dropped. */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 const SWEEP_TIMEOUT = Duration.minutes(5);
@@ -70,6 +75,7 @@ export class RegistryCleaner extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(settings.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deliveryDelay: PUSH_SETTLE_DELAY,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 

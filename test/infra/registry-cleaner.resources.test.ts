@@ -56,6 +56,8 @@ describe('Construct: RegistryCleaner', () => {
           FifoQueue: true,
           SqsManagedSseEnabled: true,
           VisibilityTimeout: 6 * workerSeconds,
+          // The registry notifies a push before it links the tag: let it settle.
+          DelaySeconds: 2,
         }),
       });
     }
