@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The regsweep CDK app: `npx cdk deploy -c registryUrl=https://registry.example.com -c policy=policy.yaml`
- * (see docs/deploy.md for every context key). cdk-nag's AwsSolutions checks run on every synth;
+ * (see the README, "Deploy to AWS", for every context key). cdk-nag's AwsSolutions checks run on every synth;
  * a finding that is not acknowledged with a written reason fails it.
  */
 import { App, Validations } from 'aws-cdk-lib';

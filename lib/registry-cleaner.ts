@@ -175,7 +175,7 @@ export class RegistryCleaner extends Construct {
       reason:
         'The secret holds credentials issued by the registry (which only the registry can rotate) and the ' +
         'webhook token, which must change together with the registry config; both are rotated by hand ' +
-        '(docs/deploy.md), so a rotation Lambda would have nothing it could rotate on its own.',
+        '(README, "The secret"), so a rotation Lambda would have nothing it could rotate on its own.',
     });
     return secret;
   }
