@@ -1,7 +1,14 @@
 import pMap from 'p-map';
 import { isIndex, type Digest, type Inventory, type RepositoryInventory, type TagRecord } from '../domain';
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
-import { DEFAULT_CONCURRENCY, type RegistryClient, type ResolvedManifest } from '../registry';
+import {
+  DEFAULT_CONCURRENCY,
+  RegistryError,
+  type ManifestContent,
+  type RegistryClient,
+  type ResolvedManifest,
+} from '../registry';
+import { createdFromManifest } from './image-age';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export interface InventoryOptions {
@@ -36,9 +43,9 @@ export async function selectRepositories(
 }
 
 /**
- * Reads every tag of the selected repositories: one HEAD per tag (with the full Accept list), then,
- * once per unique digest, the index's children and, only where a rule orders or filters by age,
- * the image's creation time.
+ * Reads every tag of the selected repositories. Where a rule orders or filters by age: one GET of
+ * each tag's manifest (full Accept list), then once per unique digest the image's config (its
+ * creation time). Elsewhere: one HEAD per tag, then once per index digest its children.
  */
 export async function collectInventory(
   client: RegistryClient,
@@ -65,18 +72,24 @@ export async function collectInventory(
     tagLists.reduce((sum, entry) => sum + entry.tags.length, 0),
     options.progress,
   );
+  const needsAge = new Map(names.map((name) => [name, policyNeedsAge(policy, name)]));
+  const dated = new Map<string, Promise<DigestFacts>>();
   const resolved = await pMap(
     tagLists.flatMap(({ name, tags }) => tags.map((tag) => ({ name, tag }))),
     async ({ name, tag }) => {
-      // A tag removed since listing simply drops out (null).
-      const manifest = await client.resolve(name, tag);
+      // A tag removed since listing simply drops out (null). Where a rule needs ages the
+      // manifest must be read anyway: one GET by tag then resolves the tag too, instead of a
+      // HEAD followed by a GET of the same manifest by digest.
+      const manifest = needsAge.get(name)
+        ? await resolveAndDate(client, name, tag, dated)
+        : await client.resolve(name, tag);
       resolving.tick();
       return { name, tag, manifest };
     },
     { concurrency },
   );
 
-  const facts = await collectDigestFacts(client, policy, resolved, concurrency, options.progress);
+  const facts = await collectDigestFacts(client, resolved, dated, concurrency, options.progress);
   const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
   for (const { name, tag, manifest } of resolved) {
     if (!manifest) continue;
@@ -93,34 +106,70 @@ export async function collectInventory(
   return { registry: client.registry, repositories };
 }
 
-/** Reads, once per digest, the facts the planner needs beyond the HEAD answer. */
+/**
+ * Reads a tag's manifest (GET, full Accept list) and, once per digest, the facts the planner needs
+ * from it: the image's age and an index's children. Null when the tag is gone (404).
+ */
+async function resolveAndDate(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  dated: Map<string, Promise<DigestFacts>>,
+): Promise<ResolvedManifest | null> {
+  let content: ManifestContent;
+  try {
+    content = await client.getManifest(repository, tag);
+  } catch (error) {
+    if (error instanceof RegistryError && error.statusCode === 404) return null;
+    throw error;
+  }
+  const key = digestKey(repository, content.digest);
+  let facts = dated.get(key);
+  if (!facts) {
+    facts = factsFromManifest(client, repository, content);
+    dated.set(key, facts);
+  }
+  await facts;
+  return { digest: content.digest, mediaType: content.mediaType, size: content.bytes.length };
+}
+
+async function factsFromManifest(
+  client: RegistryClient,
+  repository: string,
+  content: ManifestContent,
+): Promise<DigestFacts> {
+  const created = await createdFromManifest(client, repository, content);
+  return {
+    ...(created && { created }),
+    ...(isIndex(content.mediaType) && { children: indexChildren(content.json) }),
+  };
+}
+
+/**
+ * The facts of every resolved digest: those read with their tag's manifest (where ages are
+ * needed), and, once per index digest elsewhere, the index's children (they protect kept indexes).
+ */
 async function collectDigestFacts(
   client: RegistryClient,
-  policy: Policy,
   resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null }>,
+  dated: ReadonlyMap<string, Promise<DigestFacts>>,
   concurrency: number,
   progress?: ProgressListener,
 ): Promise<Map<string, DigestFacts>> {
-  const needsAge = new Map<string, boolean>();
-  const work = new Map<string, { name: string; manifest: ResolvedManifest; age: boolean }>();
+  const facts = new Map<string, DigestFacts>();
+  for (const [key, known] of dated) facts.set(key, await known);
+  const work = new Map<string, { name: string; manifest: ResolvedManifest }>();
   for (const { name, manifest } of resolved) {
-    if (!manifest) continue;
-    let age = needsAge.get(name);
-    if (age === undefined) {
-      age = policyNeedsAge(policy, name);
-      needsAge.set(name, age);
-    }
-    // Index children are needed whatever the rules say: they protect kept indexes.
-    if (age || isIndex(manifest.mediaType))
-      work.set(digestKey(name, manifest.digest), { name, manifest, age });
+    if (!manifest || !isIndex(manifest.mediaType)) continue;
+    const key = digestKey(name, manifest.digest);
+    if (!facts.has(key)) work.set(key, { name, manifest });
   }
 
   const counter = new PhaseCounter('age', work.size, progress);
-  const facts = new Map<string, DigestFacts>();
   await pMap(
     [...work],
-    async ([key, { name, manifest, age }]) => {
-      facts.set(key, await readDigestFacts(client, name, manifest, age));
+    async ([key, { name, manifest }]) => {
+      facts.set(key, await readDigestFacts(client, name, manifest, false));
       counter.tick();
     },
     { concurrency },
