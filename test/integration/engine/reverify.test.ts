@@ -1,0 +1,87 @@
+import type { Digest } from '../../../lambda/domain';
+import { executePlan, planRun } from '../../../lambda/engine';
+import { compilePolicy } from '../../../lambda/policy';
+import { RegistryClient } from '../../../lambda/registry';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../helpers/pusher';
+import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
+const policy = compilePolicy({
+  protect: ['latest'],
+  rules: [{ name: 'builds', tags: 'build-\\d+', keep: 1 }],
+});
+
+describe('Function: executePlan (re-verification before each removal)', () => {
+  let registry: RegistryProcess;
+  let client: RegistryClient;
+
+  beforeEach(async () => {
+    registry = await startRegistry();
+    client = new RegistryClient({ registry: registry.url });
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await registry.stop();
+  });
+
+  async function pushBuilds(count: number): Promise<Digest[]> {
+    const digests: Digest[] = [];
+    for (let n = 1; n <= count; n += 1) {
+      digests[n] = (
+        await pushImage(registry.url, 'team/app', `build-${n}`, { created: daysAgo(10 - n) })
+      ).digest;
+    }
+    return digests;
+  }
+
+  it('skips a tag that was moved to another digest between plan and sweep', async () => {
+    // Prepare: plan removes build-1 and build-2; then build-1 is re-pointed at build-3's image.
+    const digests = await pushBuilds(3);
+    const { plan, inventory } = await planRun({ client, policy });
+    await retag(registry.url, 'team/app', 'build-1', digests[3] as Digest);
+
+    // Act
+    const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });
+
+    // Assess: build-1 now shares build-3's (kept) digest: untouched, and so is build-3.
+    const tags = new Map(result.repositories[0]?.tags.map((tag) => [tag.tag, tag]));
+    expect(tags.get('build-1')).toMatchObject({ action: 'delete', result: 'skipped-changed' });
+    expect(tags.get('build-1')?.reason).toContain('now points at');
+    expect(tags.get('build-2')).toMatchObject({ result: 'deleted' });
+    expect((await listTagsRaw(registry.url, 'team/app')).sort()).toEqual(['build-1', 'build-3']);
+    expect(await headDigestRaw(registry.url, 'team/app', 'build-3')).toBe(digests[3]);
+    expect(inventory.repositories[0]?.tags).toHaveLength(3);
+  });
+
+  it('does not delete a digest that a tag pushed after planning now holds', async () => {
+    // Prepare: after planning, `latest` is pushed onto build-1's digest (a rollback).
+    const digests = await pushBuilds(3);
+    const { plan } = await planRun({ client, policy });
+    await retag(registry.url, 'team/app', 'latest', digests[1] as Digest);
+
+    // Act
+    const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });
+
+    // Assess
+    const tags = new Map(result.repositories[0]?.tags.map((tag) => [tag.tag, tag]));
+    expect(tags.get('build-1')).toMatchObject({ result: 'skipped-changed' });
+    expect(tags.get('build-1')?.reason).toContain("held by 'latest'");
+    expect(await headDigestRaw(registry.url, 'team/app', 'latest')).toBe(digests[1]);
+    expect((await listTagsRaw(registry.url, 'team/app')).sort()).toEqual(['build-1', 'build-3', 'latest']);
+  });
+
+  it('treats a tag removed by someone else since planning as skipped, not failed', async () => {
+    const digests = await pushBuilds(2);
+    const { plan } = await planRun({ client, policy });
+    await client.deleteManifest('team/app', digests[1] as Digest);
+
+    const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });
+
+    expect(result.repositories[0]?.tags.find((tag) => tag.tag === 'build-1')).toMatchObject({
+      result: 'skipped-changed',
+    });
+    expect(result.summary.failed).toBe(0);
+  });
+});
