@@ -81,15 +81,19 @@ async function ensureEmptyBlob(
 ): Promise<void> {
   const digest: Digest = EMPTY_DESCRIPTOR.digest;
   const what = `the empty blob in ${repository}`;
-  const head = await client.send({
-    method: 'HEAD',
-    url: `${client.registry}/v2/${repository}/blobs/${digest}`,
-    kind: 'head-blob',
-    scopes,
-    what,
-  });
-  if (head.status === 200) return;
-  if (head.status !== 404) throw client.responseError(head, 'HEAD', `checking ${what}`);
+  const exists = async (): Promise<boolean> => {
+    const head = await client.send({
+      method: 'HEAD',
+      url: `${client.registry}/v2/${repository}/blobs/${digest}`,
+      kind: 'head-blob',
+      scopes,
+      what,
+    });
+    if (head.status !== 200 && head.status !== 404)
+      throw client.responseError(head, 'HEAD', `checking ${what}`);
+    return head.status === 200;
+  };
+  if (await exists()) return;
   await permitted(repository, tag, 'the upload of the empty config blob', async () => {
     const start = await client.send({
       method: 'POST',
@@ -97,7 +101,8 @@ async function ensureEmptyBlob(
       kind: 'upload-blob',
       scopes,
       what: `uploading ${what}`,
-      idempotent: false,
+      // Starting an upload twice only leaves an unused session, which the registry purges.
+      idempotent: true,
     });
     const location = firstHeader(start.headers.location);
     if (start.status !== 202 || location === undefined) {
@@ -126,6 +131,9 @@ async function ensureEmptyBlob(
       what: `uploading ${what}`,
     });
     if (finish.status !== 201 && finish.status !== 204) {
+      // A retried PUT whose first attempt completed the upload (only the answer was lost) finds
+      // the upload session gone (404 BLOB_UPLOAD_UNKNOWN), and the blob in place.
+      if (finish.status === 404 && (await exists())) return;
       throw client.responseError(finish, 'PUT', `uploading ${what}`);
     }
   });
