@@ -1,10 +1,10 @@
-import { formatReference, parseReference } from '../../lambda/domain';
-import { planRun, removeDigest, removeTag, sweepRun } from '../../lambda/engine';
+import { formatReference, parseReference, type Plan } from '../../lambda/domain';
+import { planRun, removeDigest, removeTag, sweepRun, SweepInterruptedError } from '../../lambda/engine';
 import type { Policy } from '../../lambda/policy';
 import { RegistryClient } from '../../lambda/registry';
 import { credentialsFromEnv, loadPolicyFile, parseConcurrency, registryUrl, UsageError } from './config';
 import { ExitCode } from './errors';
-import { formatPlan } from './output';
+import { formatFailures, formatPlan } from './output';
 import { progressBar } from './progress-bar';
 import { createWebhookServer } from './serve';
 
@@ -50,11 +50,23 @@ export async function planOrSweep(
       ...(concurrency && { concurrency }),
       ...(bar.listener && { progress: bar.listener }),
     };
-    const plan = mode === 'plan' ? (await planRun(runOptions)).plan : await sweepRun(runOptions);
+    let plan: Plan;
+    let interrupted: SweepInterruptedError | undefined;
+    try {
+      plan = mode === 'plan' ? (await planRun(runOptions)).plan : await sweepRun(runOptions);
+    } catch (error) {
+      // Stopped after removing something: show what was done, then why it stopped (exit 1).
+      if (!(error instanceof SweepInterruptedError)) throw error;
+      interrupted = error;
+      plan = error.plan;
+    }
     bar.stop();
     io.stdout.write(
       options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan, new Date())}\n`,
     );
+    if (interrupted) io.stderr.write(`regsweep: ${interrupted.message}\n`);
+    const failures = formatFailures(plan);
+    if (failures) io.stderr.write(`regsweep: ${failures}\n`);
     return plan.summary.failed > 0 ? ExitCode.RemovalsFailed : ExitCode.Done;
   } finally {
     bar.stop();

@@ -65,3 +65,23 @@ export function formatSummary(plan: Plan): string {
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** How many failed removals `formatFailures` names; the rest are counted. */
+export const MAX_LISTED_FAILURES = 100;
+
+/**
+ * The removals of a sweep that failed, one `repository:tag: error` line each (at most
+ * {@link MAX_LISTED_FAILURES}), for stderr: with `--json` stdout carries only the plan, and even in
+ * a long table a user must see at once what is left to do. Undefined when nothing failed.
+ */
+export function formatFailures(plan: Plan): string | undefined {
+  const failed = plan.repositories.flatMap((repository) =>
+    repository.tags
+      .filter((tag) => tag.result === 'failed')
+      .map((tag) => `  ${repository.name}:${tag.tag}: ${tag.error ?? 'failed'}`),
+  );
+  if (failed.length === 0) return undefined;
+  const listed = failed.slice(0, MAX_LISTED_FAILURES);
+  if (failed.length > listed.length) listed.push(`  ... and ${failed.length - listed.length} more`);
+  return `${plural(failed.length, 'removal', 'removals')} failed; run the sweep again to retry them:\n${listed.join('\n')}`;
+}

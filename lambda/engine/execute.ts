@@ -14,6 +14,7 @@ import {
   UntagNotPermittedError,
   type RegistryClient,
 } from '../registry';
+import { SweepInterruptedError } from './errors';
 import { indexChildren, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
@@ -39,10 +40,13 @@ type Removal =
   | { kind: 'untag'; repository: string; tag: PlannedTag };
 
 /**
- * Carries out a plan's removals, filling in each removed tag's `result`. Before anything is removed
- * the repository is read again: a tag whose digest moved, and a digest that a tag not planned for
- * removal (a new push, a re-pointed tag, a kept index's child) now holds, are `skipped-changed`.
- * Fatal registry errors (deletion disabled, bad credentials, unreachable) stop the run.
+ * Carries out a plan's removals, filling in each removed tag's `result`, one repository at a time.
+ * Just before a repository's removals it is read again: a tag whose digest moved, and a digest
+ * that a tag not planned for removal (a new push, a re-pointed tag, a kept index's child) now
+ * holds, are `skipped-changed`; an untag checks its tag once more right before. A repository that
+ * cannot be read again has its removals `failed`. Fatal registry errors (deletion disabled, bad
+ * credentials, unreachable) stop the run: before any removal they are thrown as they are; after
+ * one, as {@link SweepInterruptedError} carrying the plan with every unfinished removal `failed`.
  */
 export async function executePlan(
   client: RegistryClient,
@@ -52,48 +56,100 @@ export async function executePlan(
   const repositories = plan.repositories.filter((repository) =>
     repository.tags.some((tag) => tag.action !== 'keep'),
   );
-  const verifying = new PhaseCounter('verify', repositories.length, options.progress);
-  const removals: Removal[] = [];
-  for (const repository of repositories) {
-    removals.push(...(await verifyRepository(client, repository, options)));
-    verifying.tick();
-  }
-
-  const removing = new PhaseCounter('remove', removals.length, options.progress);
+  const removing = new PhaseCounter(
+    'remove',
+    repositories.reduce((sum, repository) => sum + removalsOf(repository).length, 0),
+    options.progress,
+  );
   let untagRefused: UntagNotPermittedError | undefined;
   let fatal: unknown;
-  await pMap(
-    removals,
-    async (removal) => {
-      if (fatal) return;
-      try {
-        if (removal.kind === 'delete') {
-          await client.deleteManifest(removal.repository, removal.digest);
-          for (const tag of removal.tags) tag.result = 'deleted';
-        } else if (untagRefused) {
-          keepShared(removal.tag, untagRefused);
-        } else {
-          removal.tag.method = await client.untag(removal.repository, removal.tag.tag);
-          removal.tag.result = 'untagged';
-        }
-      } catch (error) {
-        if (isFatal(error)) {
-          fatal ??= error;
-        } else if (removal.kind === 'untag' && error instanceof UntagNotPermittedError) {
-          untagRefused ??= error;
-          keepShared(removal.tag, error);
-        } else {
-          const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
-          for (const tag of tags) markFailed(tag, error);
-        }
-      } finally {
-        removing.tick();
+  let removed = 0;
+  const carryOut = async (removal: Removal): Promise<void> => {
+    if (fatal) return;
+    const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
+    try {
+      if (removal.kind === 'delete') {
+        await client.deleteManifest(removal.repository, removal.digest);
+        for (const tag of removal.tags) tag.result = 'deleted';
+      } else if (untagRefused) {
+        keepShared(removal.tag, untagRefused);
+      } else if (await untagMoved(client, removal)) {
+        // skipped: the tag was pushed again since the repository was re-read
+      } else {
+        removal.tag.method = await client.untag(removal.repository, removal.tag.tag);
+        removal.tag.result = 'untagged';
       }
-    },
-    { concurrency: options.concurrency },
-  );
-  if (fatal) throw fatal;
+      if (tags.some((tag) => tag.result === 'deleted' || tag.result === 'untagged')) removed += 1;
+    } catch (error) {
+      if (isFatal(error)) {
+        fatal ??= error;
+        for (const tag of tags) markFailed(tag, error);
+      } else if (removal.kind === 'untag' && error instanceof UntagNotPermittedError) {
+        untagRefused ??= error;
+        keepShared(removal.tag, error);
+      } else {
+        for (const tag of tags) markFailed(tag, error);
+      }
+    } finally {
+      for (let count = 0; count < tags.length; count += 1) removing.tick();
+    }
+  };
+
+  for (const repository of repositories) {
+    if (fatal) break;
+    let removals: Removal[];
+    try {
+      removals = await verifyRepository(client, repository, options);
+    } catch (error) {
+      if (isFatal(error)) {
+        fatal = error;
+        break;
+      }
+      for (const tag of removalsOf(repository)) markFailed(tag, error, 'could not read the repository again');
+      continue;
+    } finally {
+      // Tags already decided (skipped since planning, or failed to re-read) are done too.
+      for (const tag of removalsOf(repository)) if (tag.result !== undefined) removing.tick();
+    }
+    // distribution 2.x rewrites a tag's link file in place (truncate, then write), and a digest
+    // DELETE reads every tag's link after deleting the manifest: one that reads a link being
+    // rewritten answers 500 and leaves the digest's tags dangling (listed, pointing at nothing).
+    // An untag pushes a placeholder under its tag, so it never runs beside another removal of the
+    // same repository; deletes only remove links, and run side by side.
+    for (const removal of removals) if (removal.kind === 'untag') await carryOut(removal);
+    await pMap(
+      removals.filter((removal) => removal.kind === 'delete'),
+      carryOut,
+      { concurrency: options.concurrency },
+    );
+  }
+  if (fatal) {
+    if (removed === 0) throw fatal;
+    for (const repository of repositories)
+      for (const tag of removalsOf(repository))
+        if (tag.result === undefined) markFailed(tag, fatal, 'not attempted');
+    throw new SweepInterruptedError(fatal, { ...plan, summary: summarizePlan(plan.repositories) }, removed);
+  }
   return { ...plan, summary: summarizePlan(plan.repositories) };
+}
+
+/** The tags of a repository's plan that are to be removed. */
+function removalsOf(repository: RepositoryPlan): PlannedTag[] {
+  return repository.tags.filter((tag) => tag.action !== 'keep');
+}
+
+/**
+ * Checks an untag's tag one last time: an untag writes to the tag itself, so a tag pushed again
+ * since the repository was re-read would otherwise be replaced and removed.
+ */
+async function untagMoved(
+  client: RegistryClient,
+  removal: Extract<Removal, { kind: 'untag' }>,
+): Promise<boolean> {
+  const now = await client.resolve(removal.repository, removal.tag.tag);
+  if (now?.digest === removal.tag.digest) return false;
+  skipChanged(removal.tag, now ? `the tag now points at ${now.digest}` : 'the tag no longer exists');
+  return true;
 }
 
 /**
@@ -167,7 +223,8 @@ function keepShared(tag: PlannedTag, error: UntagNotPermittedError): void {
   tag.reason = `${tag.reason}; kept: ${error.message}`;
 }
 
-function markFailed(tag: PlannedTag, error: unknown): void {
+function markFailed(tag: PlannedTag, error: unknown, context?: string): void {
+  const message = error instanceof Error ? error.message : String(error);
   tag.result = 'failed';
-  tag.error = error instanceof Error ? error.message : String(error);
+  tag.error = context ? `${context}: ${message}` : message;
 }
