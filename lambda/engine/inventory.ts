@@ -4,6 +4,7 @@ import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
   DEFAULT_CONCURRENCY,
   RegistryError,
+  isPlaceholderFor,
   type ManifestContent,
   type RegistryClient,
   type ResolvedManifest,
@@ -42,6 +43,13 @@ export async function selectRepositories(
   return [...new Set(names)].filter((name) => policyCoversRepository(policy, name)).sort();
 }
 
+/** A tag an interrupted untag left pointing at its placeholder manifest. */
+export interface PlaceholderTag {
+  readonly repository: string;
+  readonly tag: string;
+  readonly manifest: ResolvedManifest;
+}
+
 /**
  * Reads every tag of the selected repositories. Where a rule orders or filters by age: one GET of
  * each tag's manifest (full Accept list), then once per unique digest the image's config (its
@@ -52,6 +60,19 @@ export async function collectInventory(
   policy: Policy,
   options: InventoryOptions = {},
 ): Promise<Inventory> {
+  return (await collectInventoryAndPlaceholders(client, policy, options)).inventory;
+}
+
+/**
+ * {@link collectInventory}, with the tags that interrupted untags left on a placeholder set apart:
+ * a placeholder has no age, so the planner would count it as the newest build of its stream and
+ * remove a tag it kept before. Removing those tags finishes the untags.
+ */
+export async function collectInventoryAndPlaceholders(
+  client: RegistryClient,
+  policy: Policy,
+  options: InventoryOptions = {},
+): Promise<{ inventory: Inventory; placeholders: PlaceholderTag[] }> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const names = await selectRepositories(client, policy, options.repositories);
 
@@ -91,8 +112,13 @@ export async function collectInventory(
 
   const facts = await collectDigestFacts(client, resolved, dated, concurrency, options.progress);
   const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
+  const placeholders: PlaceholderTag[] = [];
   for (const { name, tag, manifest } of resolved) {
     if (!manifest) continue;
+    if (manifest.placeholder) {
+      placeholders.push({ repository: name, tag, manifest });
+      continue;
+    }
     const known = facts.get(digestKey(name, manifest.digest));
     byRepository.get(name)?.push({
       tag,
@@ -103,7 +129,7 @@ export async function collectInventory(
     });
   }
   const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => ({ name, tags }));
-  return { registry: client.registry, repositories };
+  return { inventory: { registry: client.registry, repositories }, placeholders };
 }
 
 /**
@@ -130,7 +156,12 @@ async function resolveAndDate(
     dated.set(key, facts);
   }
   await facts;
-  return { digest: content.digest, mediaType: content.mediaType, size: content.bytes.length };
+  return {
+    digest: content.digest,
+    mediaType: content.mediaType,
+    size: content.bytes.length,
+    ...(isPlaceholderFor(content, tag) && { placeholder: true }),
+  };
 }
 
 async function factsFromManifest(

@@ -1,9 +1,9 @@
-import type { Digest, Inventory, Plan } from '../domain';
+import { summarizePlan, type Digest, type Inventory, type Plan, type PlannedTag } from '../domain';
 import { planCleanup, plannedRemovals, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError } from './errors';
 import { executePlan } from './execute';
-import { collectInventory } from './inventory';
+import { collectInventoryAndPlaceholders, type PlaceholderTag } from './inventory';
 import type { ProgressListener } from './progress';
 
 export interface RunOptions {
@@ -24,11 +24,39 @@ export interface PlannedRun {
 
 /** Reads the registry and decides: nothing is removed. */
 export async function planRun(options: RunOptions): Promise<PlannedRun> {
-  const inventory = await collectInventory(options.client, options.policy, options);
+  const { inventory, placeholders } = await collectInventoryAndPlaceholders(
+    options.client,
+    options.policy,
+    options,
+  );
   const plan = planCleanup(inventory, options.policy, (options.now ?? (() => new Date()))(), {
     dryRun: true,
   });
-  return { plan, inventory };
+  return { plan: finishingUntags(plan, placeholders), inventory };
+}
+
+/**
+ * Adds a removal for each tag an interrupted untag left on its placeholder: deleting the
+ * placeholder's digest removes that tag and nothing else (no other tag can share it).
+ */
+function finishingUntags(plan: Plan, placeholders: readonly PlaceholderTag[]): Plan {
+  if (placeholders.length === 0) return plan;
+  const repositories = plan.repositories.map((repository) => {
+    const left = placeholders.filter((placeholder) => placeholder.repository === repository.name);
+    if (left.length === 0) return repository;
+    const finishing = left.map(({ tag, manifest }): PlannedTag => ({
+      tag,
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      created: null,
+      action: 'delete',
+      rule: null,
+      reason: 'an interrupted untag left it on a placeholder manifest; removing it finishes that untag',
+    }));
+    const tags = [...repository.tags, ...finishing].sort((a, b) => (a.tag < b.tag ? -1 : 1));
+    return { ...repository, tags };
+  });
+  return { ...plan, repositories, summary: summarizePlan(repositories) };
 }
 
 /**

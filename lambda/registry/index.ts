@@ -5,7 +5,7 @@ export { MAX_LIST_PAGE_BYTES } from './listing';
 export { MAX_MANIFEST_BYTES } from './manifests';
 export { MAX_CONFIG_BYTES, INDEX_CHILD_CONCURRENCY } from './image-created';
 export { CREATED_ANNOTATION, EARLIEST_PLAUSIBLE_CREATED_MS, plausibleCreated } from './created';
-export { PLACEHOLDER_ANNOTATION, EMPTY_DESCRIPTOR } from './placeholder';
+export { PLACEHOLDER_ANNOTATION, EMPTY_DESCRIPTOR, isPlaceholderFor } from './placeholder';
 export {
   parseChallenges,
   parseScopes,

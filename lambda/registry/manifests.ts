@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 
-import { baseMediaType, isDigest, isSchema1, MANIFEST_ACCEPT, MediaType, type Digest } from '../domain';
+import {
+  baseMediaType,
+  isDigest,
+  isSchema1,
+  isTag,
+  MANIFEST_ACCEPT,
+  MediaType,
+  type Digest,
+} from '../domain';
 import { repositoryScope, type Scope } from './auth';
 import type { RegistryClient } from './client';
 import { DigestMismatchError, RegistryError } from './errors';
+import { isPlaceholderFor, placeholderSize } from './placeholder';
 import { firstHeader, parseJsonBody, type TransportResponse } from './transport';
 import type { ManifestContent, ResolvedManifest } from './types';
 
@@ -44,7 +53,10 @@ export async function resolveManifest(
   }
   if (digest !== undefined && mediaType !== undefined) {
     const size = Number(firstHeader(response.headers['content-length']));
-    return { digest, mediaType, ...(Number.isInteger(size) && size > 0 && { size }) };
+    // Only a manifest of exactly a placeholder's type and size is read to tell whether it is one.
+    const maybePlaceholder =
+      mediaType === MediaType.OciManifest && isTag(reference) && size === placeholderSize(reference);
+    if (!maybePlaceholder) return { digest, mediaType, ...(Number.isInteger(size) && size > 0 && { size }) };
   }
   let content: ManifestContent;
   try {
@@ -54,7 +66,12 @@ export async function resolveManifest(
     if (error instanceof RegistryError && error.statusCode === 404) return null;
     throw error;
   }
-  return { digest: content.digest, mediaType: content.mediaType, size: content.bytes.length };
+  return {
+    digest: content.digest,
+    mediaType: content.mediaType,
+    size: content.bytes.length,
+    ...(isPlaceholderFor(content, reference) && { placeholder: true }),
+  };
 }
 
 /**

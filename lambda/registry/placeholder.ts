@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-import { MediaType, type Descriptor } from '../domain';
+import { isTag, MediaType, type Descriptor } from '../domain';
+import type { ManifestContent } from './types';
 
 /** The annotation that makes each placeholder manifest unique (and says who wrote it). */
 export const PLACEHOLDER_ANNOTATION = 'io.regsweep.placeholder';
@@ -28,4 +29,31 @@ export function placeholderManifest(tag: string): Buffer {
     annotations: { [PLACEHOLDER_ANNOTATION]: `${tag}-${randomBytes(12).toString('hex')}` },
   };
   return Buffer.from(JSON.stringify(manifest));
+}
+
+/** The size in bytes of every placeholder manifest for `tag` (its random part has a fixed length). */
+export function placeholderSize(tag: string): number {
+  return placeholderManifest(tag).length;
+}
+
+/**
+ * True when `content` is a placeholder regsweep pushed to untag `tag`. A tag found pointing at
+ * one was being untagged when its run stopped (killed, or the registry went away) before the
+ * placeholder was deleted.
+ */
+export function isPlaceholderFor(content: ManifestContent, tag: string): boolean {
+  if (content.mediaType !== MediaType.OciManifest || !isTag(tag)) return false;
+  const { annotations, config, layers } = content.json as {
+    annotations?: Record<string, unknown>;
+    config?: { digest?: unknown };
+    layers?: unknown;
+  };
+  const annotation = annotations?.[PLACEHOLDER_ANNOTATION];
+  return (
+    typeof annotation === 'string' &&
+    annotation.startsWith(`${tag}-`) &&
+    config?.digest === EMPTY_DESCRIPTOR.digest &&
+    Array.isArray(layers) &&
+    layers.length === 0
+  );
 }

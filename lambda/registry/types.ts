@@ -72,6 +72,12 @@ export interface ResolvedManifest {
   readonly digest: Digest;
   readonly mediaType: string;
   readonly size?: number;
+  /**
+   * True when the tag points at a placeholder regsweep pushed to untag it: an untag stopped
+   * between re-pointing the tag and deleting the placeholder. Deleting the placeholder's
+   * digest finishes it (no other tag can share that digest).
+   */
+  readonly placeholder?: boolean;
 }
 
 /** A manifest with its exact bytes (the digest is of these bytes) and parsed JSON. */
