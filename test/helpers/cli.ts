@@ -12,14 +12,23 @@ export interface CliResult {
 
 /**
  * Runs `regsweep ...args` as a user would: a separate node process, the built bundle, a clean
- * environment (only PATH and what the test passes), stdin closed.
+ * environment (only PATH and what the test passes), stdin closed; killed after `timeoutMs`
+ * (default 60 s).
  */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI_PATH, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 60_000,
+      },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ status, stdout, stderr });
