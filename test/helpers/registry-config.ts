@@ -42,6 +42,8 @@ export interface RegistryConfigInput {
   htpasswdPath?: string;
   token?: TokenAuthSettings;
   catalogMaxEntries?: number;
+  /** `http.draintimeout` (Go duration). */
+  drainTimeout?: string;
   notifications?: NotificationEndpoint[];
 }
 
@@ -63,6 +65,7 @@ export function registryConfigYaml(input: RegistryConfigInput): string {
       addr: `127.0.0.1:${input.port}`,
       secret: input.secret,
       headers: { [INSTANCE_HEADER]: [input.instanceId] },
+      ...(input.drainTimeout !== undefined && { draintimeout: input.drainTimeout }),
     },
   };
   if (input.htpasswdPath && input.token) {

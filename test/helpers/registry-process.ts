@@ -37,6 +37,12 @@ export interface RegistryProcessOptions {
   token?: TokenAuthSettings;
   /** `catalog.maxentries`: the page size of `_catalog` when the client sends no `n`. */
   catalogMaxEntries?: number;
+  /**
+   * `http.draintimeout` (Go duration, e.g. '5s'): on SIGTERM the registry finishes the requests
+   * it is serving before it exits. Without it, a request cut off mid-way can leave the storage
+   * half-changed (a digest DELETE stopped between deleting the manifest and its tags).
+   */
+  drainTimeout?: string;
   /** `notifications.endpoints`: loopback URLs only. */
   notifications?: NotificationEndpoint[];
   /** Reuse this storage directory (it is then never removed by `stop()`). */
@@ -129,6 +135,7 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
       ...(htpasswdPath && { htpasswdPath }),
       ...(options.token && { token: options.token }),
       ...(options.catalogMaxEntries !== undefined && { catalogMaxEntries: options.catalogMaxEntries }),
+      ...(options.drainTimeout !== undefined && { drainTimeout: options.drainTimeout }),
       ...(options.notifications && { notifications: options.notifications }),
     });
     await writeFile(configPath, yaml, { mode: 0o600 });

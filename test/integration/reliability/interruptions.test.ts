@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-import type { Digest } from '../../../lambda/domain';
+import type { Digest, Plan } from '../../../lambda/domain';
 import { CLI_PATH, runCli } from '../../helpers/cli';
 import { mulberry32 } from '../../helpers/fault-proxy';
 import { startGateProxy, type GatedRequest } from '../../helpers/gate-proxy';
+import { listTagsRaw, pushImage, retag } from '../../helpers/pusher';
 import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
 import {
@@ -82,7 +83,7 @@ describe('Sweep: interrupted, raced and restarted', () => {
   /** A registry on a fresh copy of the seeded storage. */
   async function freshRegistry(): Promise<RegistryProcess> {
     storage = await copyStorage(seedDir);
-    registry = await startRegistry({ storageDir: storage });
+    registry = await startRegistry({ storageDir: storage, drainTimeout: '5s' });
     return registry;
   }
 
@@ -168,6 +169,188 @@ describe('Sweep: interrupted, raced and restarted', () => {
         sweep?.child.kill('SIGKILL');
         await proxy.stop();
       }
+    });
+  });
+  describe('with a concurrent writer', () => {
+    it('removes no tag pushed or moved after planning once the sweep reaches it', async () => {
+      // Prepare: the writer acts when the sweep starts untagging in the first repository (every
+      // request waits meanwhile): it moves a tag whose untag comes later there, and in the next
+      // repository (not re-read yet) it moves tags, points new and kept tags at digests the plan
+      // deletes, and pushes a new tag. Another writer keeps pushing new tags all along.
+      const { url } = await freshRegistry();
+      const [first, second, third] = REPOSITORIES as [string, string, string];
+      const seededDigest = (repository: string, tag: string): Digest => {
+        const digest = seeded.tags.get(repository)?.get(tag);
+        if (!digest) throw new Error(`${repository}:${tag} was not seeded`);
+        return digest;
+      };
+      const written = new Map<string, Digest>();
+      const push = async (repository: string, tag: string): Promise<void> => {
+        const image = await pushImage(url, repository, tag, {
+          seed: `writer:${repository}:${tag}`,
+          created: new Date().toISOString(),
+        });
+        written.set(`${repository}:${tag}`, image.digest);
+      };
+      const point = async (repository: string, tag: string, at: string): Promise<void> => {
+        await retag(url, repository, tag, seededDigest(repository, at));
+        written.set(`${repository}:${tag}`, seededDigest(repository, at));
+      };
+      const write = async (): Promise<void> => {
+        await push(first, 'main-2'); // its untag comes after develop-3's
+        await point(second, 'hotfix', 'main-10'); // a new tag on a digest the plan deletes
+        await point(second, 'feature-1', 'main-11'); // a kept tag moved onto one
+        await push(second, 'main-12'); // a tag the plan deletes, moved
+        await push(second, 'develop-3'); // a tag the plan untags, moved
+        await push(second, 'main-99'); // a new tag
+      };
+      let writing: Promise<void> | undefined;
+      const proxy = await startGateProxy(url, async (request) => {
+        const untagging =
+          request.method === 'DELETE' &&
+          request.path.startsWith(`/v2/${first}/manifests/`) &&
+          !request.path.includes('/manifests/sha256:');
+        if (untagging) writing ??= write();
+        await writing;
+      });
+      let sweeping = true;
+      const background = (async () => {
+        for (let n = 1; n <= 40 && sweeping; n += 1) {
+          await push(n % 2 === 0 ? second : third, `wip-${n}`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      })();
+
+      try {
+        // Act
+        const result = await runCli(['sweep', '--registry', proxy.url, '--policy', policy, '--json']);
+        sweeping = false;
+        await background;
+
+        // Assess: every write survived, at the digest written; the kept tags the writer did not
+        // touch are intact; what changed after planning is reported skipped.
+        expect(writing).toBeDefined();
+        const now = await snapshotTags(url, REPOSITORIES);
+        const changed = [...written].filter(([reference, digest]) => {
+          const [repository, tag] = reference.split(':') as [string, string];
+          return now.get(repository)?.get(tag) !== digest;
+        });
+        expect(changed).toEqual([]);
+        const untouched = new Map(
+          [...kept].map(([repository, tags]) => [
+            repository,
+            new Map([...tags].filter(([tag]) => !written.has(`${repository}:${tag}`))),
+          ]),
+        );
+        expect(lostTags(untouched, now)).toEqual([]);
+        const plan = JSON.parse(result.stdout) as Plan;
+        const resultOf = (repository: string, tag: string) =>
+          plan.repositories
+            .find((entry) => entry.name === repository)
+            ?.tags.find((entry) => entry.tag === tag)?.result;
+        expect(
+          [first, second].flatMap((repository) =>
+            ['main-2', 'main-10', 'main-11', 'main-12', 'develop-3'].map(
+              (tag) => `${repository}:${tag}=${resultOf(repository, tag)}`,
+            ),
+          ),
+        ).toEqual([
+          `${first}:main-2=skipped-changed`,
+          `${first}:main-10=deleted`,
+          `${first}:main-11=deleted`,
+          `${first}:main-12=deleted`,
+          `${first}:develop-3=untagged`,
+          `${second}:main-2=untagged`,
+          `${second}:main-10=skipped-changed`,
+          `${second}:main-11=skipped-changed`,
+          `${second}:main-12=skipped-changed`,
+          `${second}:develop-3=skipped-changed`,
+        ]);
+        // distribution 2.8 can fail a digest DELETE (500) that races a push into the same
+        // repository: such removals are reported failed, never reported done.
+        expect(result.status).toBe(plan.summary.failed > 0 ? 1 : 0);
+        recordMeasurement('writer', {
+          writes: written.size,
+          exit: result.status,
+          failed: plan.summary.failed,
+          skipped: plan.repositories
+            .flatMap((entry) => entry.tags)
+            .filter((tag) => tag.result === 'skipped-changed').length,
+        });
+      } finally {
+        sweeping = false;
+        await background.catch(() => undefined);
+        await proxy.stop();
+      }
+    });
+  });
+
+  describe('when the registry restarts mid-sweep', () => {
+    it('stops with exit 1, says what was done and why it stopped, and a rerun converges', async () => {
+      // Prepare
+      const started = await freshRegistry();
+      const [first] = REPOSITORIES as [string];
+      let finished = false;
+
+      // Act: once removals began in the first repository, stop the registry (it finishes the
+      // requests in flight), leave it down for 1.5 s, start it again on the same port and storage.
+      const sweeping = runCli(['sweep', '--registry', started.url, '--policy', policy, '--json']).finally(
+        () => {
+          finished = true;
+        },
+      );
+      const deadline = Date.now() + 30_000;
+      while (!finished && Date.now() < deadline && (await listTagsRaw(started.url, first)).length > 95) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const stoppedEarly = !finished;
+      await started.stop({ keepStorage: true });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      registry = await startRegistry({
+        storageDir: storage as string,
+        port: started.port,
+        drainTimeout: '5s',
+      });
+      const result = await sweeping;
+      const afterRestart = await snapshotTags(registry.url, REPOSITORIES);
+
+      // Assess: the run stopped, said why and what to do; every removal is done or failed.
+      expect(stoppedEarly).toBe(true);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        /^regsweep: the sweep stopped after \d+ removals?: cannot reach the registry at http:\/\/127\.0\.0\.1:\d+/,
+      );
+      expect(result.stderr).toContain('Run the sweep again to finish.');
+      const plan = JSON.parse(result.stdout) as Plan;
+      const done = plan.repositories.flatMap((entry) =>
+        entry.tags
+          .filter((tag) => tag.result === 'deleted' || tag.result === 'untagged')
+          .map((tag) => `${entry.name}:${tag.tag}`),
+      );
+      const failed = plan.repositories.flatMap((entry) =>
+        entry.tags.filter((tag) => tag.result === 'failed').map((tag) => `${entry.name}:${tag.tag}`),
+      );
+      expect(done.length).toBeGreaterThan(0);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(done.length + failed.length).toBe(plan.summary.delete + plan.summary.untag);
+      for (const reference of done) {
+        const [repository, tag] = reference.split(':') as [string, string];
+        expect([reference, afterRestart.get(repository)?.has(tag)]).toEqual([reference, false]);
+      }
+      expect(lostTags(kept, afterRestart)).toEqual([]);
+
+      // Act: run it again.
+      const rerun = await runCli(['sweep', '--registry', registry.url, '--policy', policy, '--json']);
+
+      // Assess
+      expect(rerun.stderr).toBe('');
+      expect(rerun.status).toBe(0);
+      await expectConverged(registry.url, REPOSITORIES);
+      recordMeasurement('restart', {
+        done: done.length,
+        failed: failed.length,
+        message: result.stderr.split('\n')[0],
+      });
     });
   });
 });
