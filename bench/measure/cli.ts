@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { PROJECT_ROOT } from '../options';
+import { elapsedMs } from '../stats';
+
+/** The CLI as users run it: the esbuild bundle that `npm run build` writes. */
+export const CLI_BUNDLE = join(PROJECT_ROOT, 'dist', 'regsweep.js');
+/** A plan or sweep of the default bench takes well under a minute; this only stops a hang. */
+const CLI_TIMEOUT_MS = 300_000;
+
+/**
+ * Preloaded into the CLI's process (`node --require`): at exit it writes the process's peak RSS
+ * and CPU time, and the HTTP connections and requests undici made (counted on undici's diagnostics
+ * channels, which every copy of undici publishes to), to the file named by BENCH_PROBE_FILE.
+ */
+const PROBE_SOURCE = `'use strict';
+const { writeFileSync } = require('node:fs');
+const channels = require('node:diagnostics_channel');
+let connections = 0;
+let requests = 0;
+channels.subscribe('undici:client:connected', () => { connections += 1; });
+channels.subscribe('undici:request:create', () => { requests += 1; });
+process.once('exit', () => {
+  const usage = process.resourceUsage();
+  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({
+    maxRssKiB: usage.maxRSS,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    connections,
+    requests,
+  }));
+});
+`;
+
+/** One CLI run, measured from outside (wall) and inside (the probe). */
+export interface CliRun {
+  readonly exitCode: number;
+  readonly wallMs: number;
+  readonly maxRssMiB: number;
+  /** User + system CPU of the CLI process. */
+  readonly cpuSeconds: number;
+  /** TCP connections the CLI opened (keep-alive reuse shows here). */
+  readonly connections: number;
+  readonly requests: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node dist/regsweep.js <args>` in a fresh process with the probe preloaded; wall time is
+ * from spawn to exit, so it includes Node's start-up, as a user sees it.
+ */
+export async function runCli(args: readonly string[]): Promise<CliRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'regsweep-bench-cli-'));
+  const probe = join(dir, 'probe.cjs');
+  const probeFile = join(dir, 'probe.json');
+  writeFileSync(probe, PROBE_SOURCE);
+  try {
+    const started = performance.now();
+    const { exitCode, stdout, stderr } = await new Promise<{
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+    }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--require', probe, CLI_BUNDLE, ...args], {
+        env: { PATH: process.env.PATH ?? '', BENCH_PROBE_FILE: probeFile },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: CLI_TIMEOUT_MS,
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.once('error', reject);
+      child.once('close', (code) =>
+        resolve({
+          exitCode: code ?? -1,
+          stdout: Buffer.concat(out).toString(),
+          stderr: Buffer.concat(err).toString(),
+        }),
+      );
+    });
+    const wallMs = elapsedMs(started);
+    const measured = JSON.parse(readFileSync(probeFile, 'utf8')) as {
+      maxRssKiB: number;
+      cpuSeconds: number;
+      connections: number;
+      requests: number;
+    };
+    return {
+      exitCode,
+      wallMs,
+      maxRssMiB: measured.maxRssKiB / 1024,
+      cpuSeconds: measured.cpuSeconds,
+      connections: measured.connections,
+      requests: measured.requests,
+      stdout,
+      stderr,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,322 @@
+import { REQUEST_KINDS } from '../../lambda/registry';
+import type { EndState } from '../measure/end-state';
+import type { BenchReport, CliMeasurement } from './types';
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const fixed = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const percent = (value: number): string => `${fixed(value * 100)}%`;
+
+function table(header: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string {
+  const line = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function endState(state: EndState): string {
+  return (
+    `${state.removed} removed, ${state.notRemoved} left that should have gone, ` +
+    `${state.keptLost} kept tags lost, ${state.keptChanged} kept tags changed, ${state.brokenIndexes} broken multi-arch images`
+  );
+}
+
+function runRow(label: string, run: CliMeasurement): string[] {
+  return [
+    label,
+    seconds(run.wallMs),
+    fixed(run.tagsPerSecond),
+    `${fixed(run.maxRssMiB)} MiB`,
+    `${fixed(run.cpuSeconds, 1)} s`,
+    `${fixed(run.registryCpuSeconds, 1)} s`,
+    `${run.requests} / ${run.connections}`,
+  ];
+}
+
+/** The human report: bench/results/latest.md. */
+export function renderMarkdown(report: BenchReport): string {
+  const { machine, seed, plan, sweep, baseline, ceiling, requests } = report;
+  const out: string[] = [];
+  out.push(`# regsweep bench${report.quick ? ' (--quick)' : ''}`);
+  out.push('');
+  out.push(
+    `${report.generatedAt} · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB · Node ${machine.node} · ` +
+      `${machine.registry} · storage ${report.storage} · load average ${machine.loadAverageAtStart[0]} at start, ` +
+      `${machine.loadAverageAtEnd} at end (the machine is shared: compare within this report) · ` +
+      `bench took ${fixed(report.durationSeconds)} s`,
+  );
+  out.push('');
+  out.push(
+    `Seed: ${seed.repositories} repositories × ${seed.tags / seed.repositories} tags = ${seed.tags} tags ` +
+      `(${seed.configBlobs} images, multi-arch indexes, OCI and Docker manifests, shared digests), pushed in ` +
+      `${fixed(seed.seconds, 1)} s (${fixed(seed.tagsPerSecond)} tags/s); every trial starts from a copy of that storage. ` +
+      `The policy removes ${seed.plan.delete + seed.plan.untag} tags (${percent((seed.plan.delete + seed.plan.untag) / seed.plan.tags)}): ` +
+      `${seed.plan.delete} with their digest, ${seed.plan.untag} tag-only. regsweep runs at its default concurrency (${report.concurrency}).`,
+  );
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push(
+    table(
+      ['what', 'target', 'measured', 'met'],
+      report.targets.map((check) => [check.name, check.target, check.measured, check.met ? 'yes' : '**no**']),
+    ),
+  );
+  out.push('');
+
+  out.push('## regsweep and the curl loop, same seed, same removals');
+  out.push('');
+  out.push(
+    table(
+      ['run (median)', 'wall', 'tags/s', 'peak RSS', 'client CPU', 'registry CPU', 'requests / connections'],
+      [
+        [
+          `regsweep plan (${plan.runs.length} runs)`,
+          seconds(plan.wallMs),
+          fixed(plan.tagsPerSecond),
+          `${fixed(plan.maxRssMiB)} MiB`,
+          `${fixed(plan.cpuSeconds, 1)} s`,
+          `${fixed(plan.registryCpuSeconds, 1)} s`,
+          `${plan.runs[0]?.requests ?? 0} / ${plan.runs[0]?.connections ?? 0}`,
+        ],
+        [
+          `regsweep sweep (${sweep.runs.length} runs)`,
+          seconds(sweep.wallMs),
+          fixed(sweep.tagsPerSecond),
+          `${fixed(sweep.maxRssMiB)} MiB`,
+          `${fixed(sweep.cpuSeconds, 1)} s`,
+          `${fixed(sweep.registryCpuSeconds, 1)} s`,
+          `${sweep.runs[0]?.requests ?? 0} / ${sweep.runs[0]?.connections ?? 0}`,
+        ],
+        [
+          'curl loop (bench/baseline.sh, 1 run)',
+          seconds(baseline.wallMs),
+          `${fixed(baseline.tagsPerSecond)} (removals only)`,
+          'n/a',
+          `${fixed(baseline.cpuSeconds, 1)} s`,
+          `${fixed(baseline.registryCpuSeconds, 1)} s`,
+          `${baseline.tags * 2} / ${baseline.tags * 2}`,
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    `**sweep is ${fixed(baseline.sweepSpeedup, 1)}× faster than the curl loop** on the same ${baseline.tags} removals, ` +
+      `while also planning (listing, resolving and dating ${seed.tags} tags) and re-reading every tag just before removing. ` +
+      `Tags/s counts every tag in the registry for regsweep, removed tags for the loop. Wall time of the CLI runs includes Node's start-up.`,
+  );
+  out.push('');
+  out.push(
+    `What the loop did: ${baseline.accepted} DELETEs answered 202, ${baseline.noDigest} tags got no digest from its ` +
+      `Docker-only Accept header (OCI images and indexes: nothing deleted), ${baseline.refused} DELETEs were refused. ` +
+      `Registry afterwards: ${endState(baseline.endState)}.`,
+  );
+  out.push('');
+  out.push(
+    `What regsweep did: results ${Object.entries(sweep.results)
+      .map(([result, count]) => `${count} ${result}`)
+      .join(', ')}; registry afterwards (each run): ${sweep.endStates.map(endState).join('; ')}.`,
+  );
+  out.push('');
+
+  out.push('## HTTP requests per tag (engine in-process, RegistryClient.stats)');
+  out.push('');
+  const kinds = REQUEST_KINDS.filter((kind) => requests.sweep.byKind[kind] > 0);
+  out.push(
+    table(
+      ['kind', 'plan', 'plan per tag', 'sweep', 'sweep per tag'],
+      [
+        ...kinds.map((kind) => [
+          kind,
+          requests.plan.byKind[kind],
+          fixed(requests.plan.perTag[kind], 3),
+          requests.sweep.byKind[kind],
+          fixed(requests.sweep.perTag[kind], 3),
+        ]),
+        [
+          '**total**',
+          requests.plan.total,
+          fixed(requests.plan.totalPerTag, 3),
+          requests.sweep.total,
+          fixed(requests.sweep.totalPerTag, 3),
+        ],
+        ['retries', requests.plan.retries, '', requests.sweep.retries, ''],
+        ['TCP connections', requests.plan.connections, '', requests.sweep.connections, ''],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    `Sweep phases (in-process run, ${seconds(requests.wallMs)}): ` +
+      requests.phases.map((phase) => `${phase.phase} ${seconds(phase.durationMs)}`).join(', ') +
+      '. Carrying out the plan includes the deliberate second read of each repository (list + HEAD of every tag) just before its removals.',
+  );
+  out.push('');
+
+  out.push('## The registry-bound ceiling');
+  out.push('');
+  out.push(
+    table(
+      [
+        'plan run',
+        'raw HEAD/s',
+        'raw GET manifest/s',
+        'raw GET config blob/s',
+        'ceiling (HEAD/s ÷ requests/tag)',
+        'ceiling by kind',
+        'plan',
+        'of ceiling',
+        'of ceiling by kind',
+      ],
+      ceiling.runs.map((run, index) => [
+        `${index + 1}`,
+        fixed(run.head.requestsPerSecond),
+        fixed(run.getManifest.requestsPerSecond),
+        fixed(run.getBlob.requestsPerSecond),
+        `${fixed(run.ceilingTagsPerSecond)} tags/s`,
+        `${fixed(run.weightedTagsPerSecond)} tags/s`,
+        `${fixed(run.planTagsPerSecond)} tags/s`,
+        percent(run.planTagsPerSecond / run.ceilingTagsPerSecond),
+        percent(run.planTagsPerSecond / run.weightedTagsPerSecond),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `Raw rates: autocannon, ${report.concurrency} keep-alive connections (regsweep's default concurrency), one kept ` +
+      `image's manifest (full Accept list) and config blob, measured right before each plan run. The plan sends ` +
+      `${fixed(requests.plan.totalPerTag, 2)} requests per tag, so the ceiling is raw HEAD/s ÷ ${fixed(requests.plan.totalPerTag, 2)}: ` +
+      `**the plan runs at ${percent(ceiling.planFraction)} of it** (median). A config blob GET costs the registry ` +
+      `${fixed(ceiling.headPerSecond / ceiling.getBlobPerSecond, 1)}× a manifest HEAD, so no client reaches the HEAD-only ceiling ` +
+      `with one blob read per image; with each kind at its own raw rate the plan runs at ${percent(ceiling.planFractionWeighted)}.`,
+  );
+  out.push('');
+
+  out.push('## HEADs and connection reuse (undici closes the connection after every HEAD)');
+  out.push('');
+  out.push(
+    table(
+      [
+        'pass (HEAD of every tag)',
+        'requests',
+        'requests/s',
+        'connections',
+        'client CPU per request',
+        'registry CPU per request',
+      ],
+      report.headKeepAlive.map((pass) => [
+        pass.variant === 'default'
+          ? 'as regsweep sends them (connection: close)'
+          : 'with `reset: false` (keep-alive)',
+        pass.requests,
+        fixed(pass.requestsPerSecond),
+        pass.connections,
+        `${fixed(pass.clientCpuMsPerRequest, 2)} ms`,
+        `${fixed(pass.registryCpuMsPerRequest, 2)} ms`,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    'undici sends `connection: close` with every HEAD unless the request says `reset: false`, so each HEAD of the ' +
+      "sweep's re-verification opens a TCP connection. Passing `reset: false` for HEADs in lambda/registry/transport.ts " +
+      'keeps them on the pooled connections (registries answer HEAD without a body).',
+  );
+  out.push('');
+
+  out.push('## What bounds the sweep');
+  out.push('');
+  out.push(
+    `The registry's CPU: a manifest HEAD costs it ${fixed(report.bound.headRegistryCpuMs, 2)} ms, a manifest DELETE ` +
+      `about ${fixed(report.bound.deleteRegistryCpuMs, 1)} ms (distribution 2.x reads the link of every tag in the ` +
+      `repository on each DELETE, so the cost grows with the repository). Spread over all ${machine.cpus} cores, the ` +
+      `sweep's registry CPU alone takes ${fixed(report.bound.sweepFloorSeconds, 1)} s (the sweep took ${seconds(sweep.wallMs)}), ` +
+      `and its ${requests.sweep.byKind['delete-manifest']} DELETEs alone ${fixed(report.bound.deletesFloorSeconds, 1)} s: even a tool ` +
+      `that only deleted, with no plan and no re-verification, could not beat the curl loop by more than ` +
+      `${fixed(report.bound.deletesOnlySpeedupLimit, 1)}× on this machine.`,
+  );
+  out.push('');
+
+  out.push('## The planner alone (synthetic inventories, fresh process each)');
+  out.push('');
+  out.push(
+    table(
+      [
+        'shape',
+        'tags',
+        'repositories',
+        'plan',
+        'peak RSS',
+        'RSS with inventory, before planning',
+        'heap after',
+      ],
+      report.planner.map((run) => [
+        run.shape,
+        run.tags.toLocaleString('en-US'),
+        run.repositories,
+        `${fixed(run.planMs)} ms`,
+        `${fixed(run.maxRssMiB)} MiB`,
+        `${fixed(run.rssBeforeMiB)} MiB`,
+        `${fixed(run.heapUsedMiB)} MiB`,
+      ]),
+    ),
+  );
+  out.push('');
+
+  out.push('## Lambda cold start (bundled like the CDK: esbuild, node22, minified, CJS, @aws-sdk external)');
+  out.push('');
+  out.push(
+    table(
+      [
+        'handler',
+        'bundle',
+        'source map',
+        'import (median)',
+        'process start to exit',
+        'network attempts',
+        'largest parts',
+      ],
+      report.lambda.map((bundle) => [
+        bundle.handler,
+        `${fixed(bundle.bundleBytes / 1000)} kB`,
+        `${fixed(bundle.sourceMapBytes / 1000)} kB`,
+        `${fixed(bundle.importMsMedian)} ms`,
+        `${fixed(bundle.processMsMedian)} ms`,
+        bundle.connectAttempts,
+        bundle.largestInputs.map((input) => `${input.input} ${fixed(input.bytes / 1000)} kB`).join(', '),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    'Import time includes loading the AWS SDK clients from node_modules, as the Lambda runtime loads its own.',
+  );
+  out.push('');
+
+  out.push('## Every run');
+  out.push('');
+  out.push(
+    table(
+      ['run', 'wall', 'tags/s', 'peak RSS', 'client CPU', 'registry CPU', 'requests / connections'],
+      [
+        ...plan.runs.map((run, index) => runRow(`plan ${index + 1}`, run)),
+        ...sweep.runs.map((run, index) => runRow(`sweep ${index + 1}`, run)),
+      ],
+    ),
+  );
+  out.push('');
+
+  out.push('## Method');
+  out.push('');
+  out.push(
+    [
+      '- One registry (distribution, `docker-registry serve`, 127.0.0.1) is seeded once by a bench-only seeder; each trial runs on a `cp -a` copy of its storage, so every tool sees the same bytes.',
+      '- regsweep runs as users run it: `node dist/regsweep.js plan|sweep --json` in a fresh process; wall time is spawn to exit; peak RSS, CPU and connections come from a preloaded probe (`process.resourceUsage()`, undici diagnostics channels); registry CPU from /proc.',
+      '- Request counts come from one extra in-process sweep (`sweepRun` with `RegistryClient.stats`), split where carrying out the plan starts (its first `verify` or `remove` progress event).',
+      '- The baseline is `bench/baseline.sh`: per tag, `curl -sI` with the Docker schema2 Accept header for `Docker-Content-Digest`, then `curl -X DELETE` of that digest, sequentially, over exactly the tags the plan removes; the registry is then compared with the plan.',
+      '- The ceiling is autocannon against one manifest (full Accept list) and one config blob, with as many connections as regsweep has requests in flight, measured right before each plan run.',
+      '- Two cores run the registry, the client and other jobs alike: CPU seconds are steadier than wall time when the machine is busy.',
+    ].join('\n'),
+  );
+  out.push('');
+  return `${out.join('\n')}\n`;
+}

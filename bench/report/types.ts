@@ -1,0 +1,130 @@
+import type { PlanSummary } from '../../lambda/domain';
+import type { Phase } from '../../lambda/engine';
+import type { RequestKind } from '../../lambda/registry';
+import type { BaselineRun } from '../measure/baseline';
+import type { RawRate } from '../measure/ceiling';
+import type { EndState } from '../measure/end-state';
+import type { HeadPass } from '../measure/head-keep-alive';
+import type { RequestCounts } from '../measure/in-process';
+import type { LambdaColdStart } from '../measure/lambda';
+import type { PlannerRun } from '../measure/planner';
+import type { MachineInfo } from '../system';
+
+/** One measured CLI run (the stdout is not kept). */
+export interface CliMeasurement {
+  readonly exitCode: number;
+  readonly wallMs: number;
+  readonly tagsPerSecond: number;
+  readonly maxRssMiB: number;
+  readonly cpuSeconds: number;
+  /** CPU the registry process spent serving the run. */
+  readonly registryCpuSeconds: number;
+  readonly connections: number;
+  readonly requests: number;
+}
+
+/** Medians over the runs of one command. */
+export interface CliSummary {
+  readonly runs: readonly CliMeasurement[];
+  readonly wallMs: number;
+  readonly tagsPerSecond: number;
+  readonly maxRssMiB: number;
+  readonly cpuSeconds: number;
+  readonly registryCpuSeconds: number;
+}
+
+export interface RequestBreakdown extends RequestCounts {
+  /** Requests of each kind per tag in the registry. */
+  readonly perTag: Record<RequestKind, number>;
+  readonly totalPerTag: number;
+}
+
+/** One plan run against the registry's raw rates measured just before it. */
+export interface CeilingRun {
+  readonly head: RawRate;
+  readonly getManifest: RawRate;
+  readonly getBlob: RawRate;
+  readonly ceilingTagsPerSecond: number;
+  readonly weightedTagsPerSecond: number;
+  readonly planTagsPerSecond: number;
+}
+
+/** A target from the issue, and where the bench stands. */
+export interface TargetCheck {
+  readonly name: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** Everything one bench run measured: bench/results/latest.json. */
+export interface BenchReport {
+  readonly version: 1;
+  readonly generatedAt: string;
+  readonly quick: boolean;
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo & { readonly loadAverageAtEnd: number; readonly registry: string };
+  readonly storage: string;
+  readonly concurrency: number;
+  readonly seed: {
+    readonly repositories: number;
+    readonly tags: number;
+    readonly seconds: number;
+    readonly tagsPerSecond: number;
+    readonly requests: number;
+    /** Config blobs pushed: the most config reads a plan can need. */
+    readonly configBlobs: number;
+    readonly plan: PlanSummary;
+  };
+  readonly plan: CliSummary;
+  readonly sweep: CliSummary & {
+    readonly results: Record<string, number>;
+    readonly endStates: readonly EndState[];
+  };
+  readonly requests: {
+    readonly tags: number;
+    readonly plan: RequestBreakdown;
+    readonly sweep: RequestBreakdown;
+    /** The in-process sweep's phases. */
+    readonly phases: ReadonlyArray<{ phase: Phase; startMs: number; durationMs: number }>;
+    readonly wallMs: number;
+  };
+  readonly baseline: BaselineRun & {
+    readonly tagsPerSecond: number;
+    readonly registryCpuSeconds: number;
+    readonly endState: EndState;
+    /** Baseline wall time / regsweep sweep wall time (median). */
+    readonly sweepSpeedup: number;
+  };
+  readonly ceiling: {
+    /** Raw rates measured right before each plan run, and that run's place against them. */
+    readonly runs: readonly CeilingRun[];
+    readonly headPerSecond: number;
+    readonly getManifestPerSecond: number;
+    readonly getBlobPerSecond: number;
+    /** Raw HEAD/s divided by the plan's requests per tag (medians). */
+    readonly tagsPerSecond: number;
+    /** The same, with each request kind at its own raw rate. */
+    readonly weightedTagsPerSecond: number;
+    /** Plan tags/s over the ceiling of the same moment, median over the runs. */
+    readonly planFraction: number;
+    readonly planFractionWeighted: number;
+  };
+  /** HEADs as regsweep sends them, and with connection reuse (the proposed transport change). */
+  readonly headKeepAlive: readonly HeadPass[];
+  /** What the registry's own CPU allows, from this run's measurements. */
+  readonly bound: {
+    readonly headRegistryCpuMs: number;
+    /** Registry CPU per manifest DELETE (estimated: sweep minus plan minus re-verification). */
+    readonly deleteRegistryCpuMs: number;
+    /** The sweep's registry CPU spread over every core: no client can sweep faster. */
+    readonly sweepFloorSeconds: number;
+    /** The DELETEs' registry CPU spread over every core: not even a delete-only tool is faster. */
+    readonly deletesFloorSeconds: number;
+    /** The curl loop's wall time over that floor: the most any tool could gain here. */
+    readonly deletesOnlySpeedupLimit: number;
+  };
+  readonly planner: readonly PlannerRun[];
+  readonly lambda: readonly LambdaColdStart[];
+  readonly targets: readonly TargetCheck[];
+}

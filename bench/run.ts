@@ -1,0 +1,351 @@
+/*
+ * `npm run bench` (npx tsx bench/run.ts [--quick]): measures regsweep on a real local registry,
+ * side by side with the sequential curl clean-up, the registry's raw capacity, the planner alone
+ * and the Lambda bundles; writes bench/results/latest.md and latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Plan } from '../lambda/domain';
+import { registryBinary } from '../test/helpers/registry-process';
+import { compilePolicy } from '../lambda/policy';
+import { REQUEST_KINDS, type RequestKind } from '../lambda/registry';
+import { runBaseline } from './measure/baseline';
+import { runCli } from './measure/cli';
+import { measureRawRate, type RawKind, type RawRate } from './measure/ceiling';
+import { measureHeadKeepAlive, type HeadPass } from './measure/head-keep-alive';
+import { checkEndState } from './measure/end-state';
+import { sweepInProcess, type RequestCounts } from './measure/in-process';
+import { measureLambdaColdStarts } from './measure/lambda';
+import { measurePlanner } from './measure/planner';
+import { parseOptions, PROJECT_ROOT, type BenchOptions } from './options';
+import { defaultStorageRoot, SeededStorage, type TrialRegistry } from './registry-trials';
+import { checkTargets } from './report/targets';
+import { renderMarkdown } from './report/markdown';
+import type { BenchReport, CliMeasurement, CliSummary, RequestBreakdown } from './report/types';
+import { BENCH_POLICY, seedScenario } from './seed/scenario';
+import { loadAverageNow, machineInfo } from './system';
+import { elapsedMs, median } from './stats';
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const machine = machineInfo();
+  log(
+    `${options.quick ? 'quick' : 'default'} run on ${machine.cpus} cores, load ${machine.loadAverageAtStart[0]}`,
+  );
+  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+
+  const work = mkdtempSync(join(tmpdir(), 'regsweep-bench-'));
+  const policyFile = join(work, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(BENCH_POLICY, null, 2));
+  const storageRoot = options.storageRoot ?? defaultStorageRoot();
+  log(`seeding ${options.repositories} x ${options.tagsPerRepository} tags (storage under ${storageRoot})`);
+  const storage = await SeededStorage.create(
+    seedScenario(options.repositories, options.tagsPerRepository),
+    storageRoot,
+  );
+  try {
+    const seed = storage.seed;
+    log(`seeded ${seed.tags} tags in ${seed.seconds.toFixed(1)} s`);
+    const cliArgs = (mode: 'plan' | 'sweep', url: string): string[] => [
+      mode,
+      '--registry',
+      url,
+      '--policy',
+      policyFile,
+      '--json',
+    ];
+
+    // Plan: every run on the same registry, each right after measuring the registry's raw rates.
+    const planRuns: CliMeasurement[] = [];
+    const rates: Array<{ head: RawRate; getManifest: RawRate; getBlob: RawRate }> = [];
+    let plan: Plan | undefined;
+    let headKeepAlive: HeadPass[];
+    {
+      const registry = await storage.trial();
+      try {
+        const target = await ceilingTarget(registry.url);
+        const raw = (url: string, kind: RawKind): Promise<RawRate> =>
+          measureRawRate(url, kind, options.concurrency, options.ceilingSeconds);
+        for (let run = 0; run < options.planRepeats; run += 1) {
+          rates.push({
+            head: await raw(target.manifest, 'head-manifest'),
+            getManifest: await raw(target.manifest, 'get-manifest'),
+            getBlob: await raw(target.config, 'get-blob'),
+          });
+          const measured = await measureCli(registry, cliArgs('plan', registry.url), seed.tags);
+          planRuns.push(measured.run);
+          plan ??= measured.plan;
+          log(
+            `plan ${run + 1}/${options.planRepeats}: ${(measured.run.wallMs / 1000).toFixed(1)} s; ` +
+              `raw HEAD ${rates[run]?.head.requestsPerSecond.toFixed(0)}/s`,
+          );
+        }
+        headKeepAlive = await measureHeadKeepAlive(
+          registry,
+          (plan?.repositories ?? []).map((repository) => repository.name),
+          options.concurrency,
+          options.quick ? 1 : 2,
+        );
+      } finally {
+        await registry.stop();
+      }
+    }
+    if (!plan) throw new Error('no plan was made');
+    const plannedPlan: Plan = plan;
+
+    // Sweep: each CLI run on a fresh copy of the seed, checked against the plan afterwards.
+    const sweepRuns: CliMeasurement[] = [];
+    const endStates = [];
+    let sweepResults: Record<string, number> = {};
+    for (let run = 0; run < options.sweepRepeats; run += 1) {
+      const registry = await storage.trial();
+      try {
+        const measured = await measureCli(registry, cliArgs('sweep', registry.url), seed.tags);
+        sweepRuns.push(measured.run);
+        sweepResults = countResults(measured.plan);
+        endStates.push(await checkEndState(registry.url, plannedPlan, options.concurrency));
+        log(`sweep ${run + 1}/${options.sweepRepeats}: ${(measured.run.wallMs / 1000).toFixed(1)} s`);
+      } finally {
+        await registry.stop();
+      }
+    }
+
+    // Request counts and phases: the engine in this process, on a fresh copy.
+    const policy = compilePolicy(BENCH_POLICY);
+    const inProcess = await withTrial(storage, (registry) =>
+      sweepInProcess(registry.url, policy, options.concurrency),
+    );
+    log(`in-process sweep: ${(inProcess.wallMs / 1000).toFixed(1)} s, ${inProcess.sweep.total} requests`);
+
+    // Baseline: the curl loop over exactly the tags the plan removes.
+    const baseline = await withTrial(storage, async (registry) => {
+      const before = registry.cpuSeconds();
+      const run = await runBaseline(registry.url, plannedPlan);
+      const registryCpuSeconds = registry.cpuSeconds() - before;
+      const endState = await checkEndState(registry.url, plannedPlan, options.concurrency);
+      return { ...run, registryCpuSeconds, endState };
+    });
+    log(`baseline: ${baseline.tags} tags in ${(baseline.wallMs / 1000).toFixed(1)} s`);
+
+    log(`planner: ${options.plannerSizes.join(', ')} tags`);
+    const planner = await measurePlanner(options.plannerSizes, options.plannerTagsPerRepository);
+    log('lambda bundles');
+    const lambda = await measureLambdaColdStarts(options.importRepeats);
+
+    const planSummary = summarize(planRuns);
+    const sweepSummary = summarize(sweepRuns);
+    const planBreakdown = breakdown(inProcess.plan, seed.tags);
+    const ceilingRuns = planRuns.map((run, index) => {
+      const rate = rates[index] as (typeof rates)[number];
+      return {
+        ...rate,
+        ceilingTagsPerSecond: rate.head.requestsPerSecond / planBreakdown.totalPerTag,
+        weightedTagsPerSecond: weightedCeiling(planBreakdown, rate),
+        planTagsPerSecond: run.tagsPerSecond,
+      };
+    });
+    const bound = registryBound(planSummary, sweepSummary, inProcess.sweep, headKeepAlive, baseline.wallMs);
+    const report: Omit<BenchReport, 'targets'> = {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      quick: options.quick,
+      durationSeconds: 0,
+      machine: { ...machine, loadAverageAtEnd: loadAverageNow(), registry: registryVersion() },
+      storage: storageRoot === '/dev/shm' ? 'tmpfs (/dev/shm)' : storageRoot,
+      concurrency: options.concurrency,
+      seed: {
+        repositories: options.repositories,
+        tags: seed.tags,
+        seconds: seed.seconds,
+        tagsPerSecond: seed.tags / seed.seconds,
+        requests: seed.requests,
+        configBlobs: seed.blobs - options.repositories,
+        plan: plannedPlan.summary,
+      },
+      plan: planSummary,
+      sweep: { ...sweepSummary, results: sweepResults, endStates },
+      requests: {
+        tags: seed.tags,
+        plan: planBreakdown,
+        sweep: breakdown(inProcess.sweep, seed.tags),
+        phases: inProcess.phases,
+        wallMs: inProcess.wallMs,
+      },
+      baseline: {
+        ...baseline,
+        tagsPerSecond: baseline.tags / (baseline.wallMs / 1000),
+        sweepSpeedup: baseline.wallMs / sweepSummary.wallMs,
+      },
+      ceiling: {
+        runs: ceilingRuns,
+        headPerSecond: median(rates.map((rate) => rate.head.requestsPerSecond)),
+        getManifestPerSecond: median(rates.map((rate) => rate.getManifest.requestsPerSecond)),
+        getBlobPerSecond: median(rates.map((rate) => rate.getBlob.requestsPerSecond)),
+        tagsPerSecond: median(ceilingRuns.map((run) => run.ceilingTagsPerSecond)),
+        weightedTagsPerSecond: median(ceilingRuns.map((run) => run.weightedTagsPerSecond)),
+        planFraction: median(ceilingRuns.map((run) => run.planTagsPerSecond / run.ceilingTagsPerSecond)),
+        planFractionWeighted: median(
+          ceilingRuns.map((run) => run.planTagsPerSecond / run.weightedTagsPerSecond),
+        ),
+      },
+      headKeepAlive,
+      bound,
+      planner,
+      lambda,
+    };
+    const complete: BenchReport = {
+      ...report,
+      durationSeconds: elapsedMs(started) / 1000,
+      targets: checkTargets(report),
+    };
+    writeReport(options, complete);
+  } finally {
+    await storage.remove();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A kept Docker image's manifest URL and its config blob's URL, for the raw rate measurements. */
+async function ceilingTarget(registry: string): Promise<{ manifest: string; config: string }> {
+  const manifest = `${registry}/v2/bench/svc-00/manifests/v1.2.0`;
+  const response = await fetch(manifest, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  const body = (await response.json()) as { config?: { digest?: string } };
+  if (!response.ok || !body.config?.digest) throw new Error(`cannot read ${manifest}: ${response.status}`);
+  return { manifest, config: `${registry}/v2/bench/svc-00/blobs/${body.config.digest}` };
+}
+
+async function measureCli(
+  registry: TrialRegistry,
+  args: string[],
+  tags: number,
+): Promise<{ run: CliMeasurement; plan: Plan }> {
+  const before = registry.cpuSeconds();
+  const run = await runCli(args);
+  const registryCpuSeconds = registry.cpuSeconds() - before;
+  if (run.exitCode !== 0) throw new Error(`regsweep ${args[0]} exited ${run.exitCode}: ${run.stderr}`);
+  const { stdout, stderr: _stderr, ...measured } = run;
+  return {
+    run: { ...measured, tagsPerSecond: tags / (run.wallMs / 1000), registryCpuSeconds },
+    plan: JSON.parse(stdout) as Plan,
+  };
+}
+
+async function withTrial<T>(
+  storage: SeededStorage,
+  work: (registry: TrialRegistry) => Promise<T>,
+): Promise<T> {
+  const registry = await storage.trial();
+  try {
+    return await work(registry);
+  } finally {
+    await registry.stop();
+  }
+}
+
+function summarize(runs: readonly CliMeasurement[]): CliSummary {
+  return {
+    runs,
+    wallMs: median(runs.map((run) => run.wallMs)),
+    tagsPerSecond: median(runs.map((run) => run.tagsPerSecond)),
+    maxRssMiB: median(runs.map((run) => run.maxRssMiB)),
+    cpuSeconds: median(runs.map((run) => run.cpuSeconds)),
+    registryCpuSeconds: median(runs.map((run) => run.registryCpuSeconds)),
+  };
+}
+
+function breakdown(counts: RequestCounts, tags: number): RequestBreakdown {
+  const perTag = Object.fromEntries(
+    REQUEST_KINDS.map((kind) => [kind, counts.byKind[kind] / tags]),
+  ) as Record<RequestKind, number>;
+  return { ...counts, perTag, totalPerTag: counts.total / tags };
+}
+
+/** Tags/s if every request of the plan ran at its own raw rate (lists at the GET manifest rate). */
+function weightedCeiling(
+  plan: RequestBreakdown,
+  rates: { head: RawRate; getManifest: RawRate; getBlob: RawRate },
+): number {
+  let secondsPerTag = 0;
+  for (const kind of REQUEST_KINDS) {
+    const rate =
+      kind === 'head-manifest' ? rates.head : kind === 'get-blob' ? rates.getBlob : rates.getManifest;
+    secondsPerTag += plan.perTag[kind] / rate.requestsPerSecond;
+  }
+  return 1 / secondsPerTag;
+}
+
+/**
+ * What the registry's CPU allows. A HEAD's cost comes from the keep-alive passes; a DELETE's is
+ * what the sweep cost beyond its plan and its re-verifying HEADs, per DELETE (distribution reads
+ * every tag of the repository on each manifest DELETE, so it grows with the repository).
+ */
+function registryBound(
+  plan: CliSummary,
+  sweep: CliSummary,
+  sweepCounts: RequestCounts,
+  heads: readonly HeadPass[],
+  baselineWallMs: number,
+): BenchReport['bound'] {
+  const cores = cpus().length;
+  const headRegistryCpuMs = median(
+    heads.filter((pass) => pass.variant === 'keep-alive').map((pass) => pass.registryCpuMsPerRequest),
+  );
+  const deletes = sweepCounts.byKind['delete-manifest'];
+  const verifyHeads = sweepCounts.byKind['head-manifest'];
+  const deleteRegistryCpuMs =
+    ((sweep.registryCpuSeconds - plan.registryCpuSeconds) * 1000 - verifyHeads * headRegistryCpuMs) / deletes;
+  const deletesFloorSeconds = (deletes * deleteRegistryCpuMs) / 1000 / cores;
+  return {
+    headRegistryCpuMs,
+    deleteRegistryCpuMs,
+    sweepFloorSeconds: sweep.registryCpuSeconds / cores,
+    deletesFloorSeconds,
+    deletesOnlySpeedupLimit: baselineWallMs / 1000 / deletesFloorSeconds,
+  };
+}
+
+function countResults(plan: Plan): Record<string, number> {
+  const results: Record<string, number> = {};
+  for (const repository of plan.repositories) {
+    for (const tag of repository.tags) {
+      if (tag.result) results[tag.result] = (results[tag.result] ?? 0) + 1;
+    }
+  }
+  return results;
+}
+
+function registryVersion(): string {
+  const binary = registryBinary();
+  if (!binary) return 'unknown';
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeReport(options: BenchOptions, report: BenchReport): void {
+  mkdirSync(options.outDir, { recursive: true });
+  const json = join(options.outDir, 'latest.json');
+  const markdown = join(options.outDir, 'latest.md');
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(markdown, renderMarkdown(report));
+  log(`report: ${markdown} and ${json} (${report.durationSeconds.toFixed(0)} s)`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

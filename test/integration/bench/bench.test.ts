@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { BenchReport } from '../../../bench/report/types';
+
+const PROJECT_ROOT = join(__dirname, '..', '..', '..');
+/** The quick bench takes 15-30 s on a busy 2-core machine; this only stops a hang. */
+const QUICK_BENCH_TIMEOUT_MS = 150_000;
+
+function runQuickBench(outDir: string): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [require.resolve('tsx/cli'), join(PROJECT_ROOT, 'bench', 'run.ts'), '--quick', '--out', outDir],
+      { cwd: PROJECT_ROOT, timeout: QUICK_BENCH_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ status, stderr });
+      },
+    );
+  });
+}
+
+describe('Bench: npm run bench -- --quick', () => {
+  let outDir: string;
+  let run: { status: number; stderr: string };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'regsweep-bench-test-'));
+    run = await runQuickBench(outDir);
+  }, QUICK_BENCH_TIMEOUT_MS + 10_000);
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('finishes and writes a JSON report with every measurement', () => {
+    // Assess
+    expect({ status: run.status, stderr: run.stderr.slice(-2000) }).toMatchObject({ status: 0 });
+    const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    expect(report).toMatchObject({ version: 1, quick: true, seed: { repositories: 2, tags: 100 } });
+    expect(report.plan.runs).toHaveLength(1);
+    expect(report.sweep.runs).toHaveLength(1);
+    for (const run of [...report.plan.runs, ...report.sweep.runs]) {
+      expect(run).toMatchObject({ exitCode: 0 });
+      expect(run.wallMs).toBeGreaterThan(0);
+      expect(run.maxRssMiB).toBeGreaterThan(0);
+    }
+    expect(report.requests.plan.total).toBeGreaterThan(0);
+    expect(report.requests.sweep.byKind['delete-manifest']).toBeGreaterThan(0);
+    expect(report.baseline.tags).toBe(report.seed.plan.delete + report.seed.plan.untag);
+    expect(report.ceiling.runs[0]?.head.requestsPerSecond).toBeGreaterThan(0);
+    expect(report.headKeepAlive.map((pass) => pass.variant)).toEqual(['default', 'keep-alive']);
+    expect(report.planner.map((entry) => entry.tags)).toEqual([1_000, 10_000, 1_000, 10_000]);
+    expect(report.lambda.map((bundle) => bundle.handler)).toEqual(['webhook', 'worker', 'sweep']);
+    expect(report.targets.length).toBeGreaterThan(0);
+  });
+
+  it('finds that the sweep removed exactly the planned tags, and that the curl loop did not', () => {
+    // Assess
+    const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    const planned = report.seed.plan.delete + report.seed.plan.untag;
+    expect(report.sweep.endStates[0]).toEqual({
+      removed: planned,
+      notRemoved: 0,
+      keptLost: 0,
+      keptChanged: 0,
+      brokenIndexes: 0,
+    });
+    // OCI images get no digest from its Docker-only Accept header, and shared digests take kept tags.
+    expect(report.baseline.endState.notRemoved).toBeGreaterThan(0);
+    expect(report.baseline.endState.keptLost).toBeGreaterThan(0);
+  });
+
+  it('imports each Lambda bundle without touching the network', () => {
+    // Assess
+    const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    for (const bundle of report.lambda) expect(bundle).toMatchObject({ connectAttempts: 0 });
+  });
+
+  it('writes a Markdown report with every section', () => {
+    // Assess
+    const markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');
+    for (const heading of [
+      '# regsweep bench (--quick)',
+      '## Targets',
+      '## regsweep and the curl loop, same seed, same removals',
+      '## HTTP requests per tag',
+      '## The registry-bound ceiling',
+      '## HEADs and connection reuse',
+      '## What bounds the sweep',
+      '## The planner alone',
+      '## Lambda cold start',
+      '## Every run',
+      '## Method',
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+  });
+});
