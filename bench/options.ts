@@ -33,7 +33,7 @@ const DEFAULTS: BenchOptions = {
   tagsPerRepository: 250,
   planRepeats: 3,
   sweepRepeats: 3,
-  ceilingSeconds: 4,
+  ceilingSeconds: 3,
   plannerSizes: [10_000, 100_000, 1_000_000],
   plannerTagsPerRepository: 10_000,
   importRepeats: 5,

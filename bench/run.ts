@@ -159,6 +159,7 @@ async function main(): Promise<void> {
       quick: options.quick,
       durationSeconds: 0,
       machine: { ...machine, loadAverageAtEnd: loadAverageNow(), registry: registryVersion() },
+      commit: gitCommit(),
       storage: storageRoot === '/dev/shm' ? 'tmpfs (/dev/shm)' : storageRoot,
       concurrency: options.concurrency,
       seed: {
@@ -305,8 +306,12 @@ function registryBound(
   const deleteRegistryCpuMs =
     ((sweep.registryCpuSeconds - plan.registryCpuSeconds) * 1000 - verifyHeads * headRegistryCpuMs) / deletes;
   const deletesFloorSeconds = (deletes * deleteRegistryCpuMs) / 1000 / cores;
+  const headAsSentCpuMs = median(
+    heads.filter((pass) => pass.variant === 'default').map((pass) => pass.registryCpuMsPerRequest),
+  );
   return {
     headRegistryCpuMs,
+    verifyRegistryCpuSeconds: (verifyHeads * headAsSentCpuMs) / 1000,
     deleteRegistryCpuMs,
     sweepFloorSeconds: sweep.registryCpuSeconds / cores,
     deletesFloorSeconds,
@@ -322,6 +327,17 @@ function countResults(plan: Plan): Record<string, number> {
     }
   }
   return results;
+}
+
+function gitCommit(): string {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'lambda', 'bin', 'scripts') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function registryVersion(): string {

@@ -37,7 +37,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(`# regsweep bench${report.quick ? ' (--quick)' : ''}`);
   out.push('');
   out.push(
-    `${report.generatedAt} · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB · Node ${machine.node} · ` +
+    `${report.generatedAt} · commit ${report.commit} · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB · Node ${machine.node} · ` +
       `${machine.registry} · storage ${report.storage} · load average ${machine.loadAverageAtStart[0]} at start, ` +
       `${machine.loadAverageAtEnd} at end (the machine is shared: compare within this report) · ` +
       `bench took ${fixed(report.durationSeconds)} s`,
@@ -232,7 +232,10 @@ export function renderMarkdown(report: BenchReport): string {
       `sweep's registry CPU alone takes ${fixed(report.bound.sweepFloorSeconds, 1)} s (the sweep took ${seconds(sweep.wallMs)}), ` +
       `and its ${requests.sweep.byKind['delete-manifest']} DELETEs alone ${fixed(report.bound.deletesFloorSeconds, 1)} s: even a tool ` +
       `that only deleted, with no plan and no re-verification, could not beat the curl loop by more than ` +
-      `${fixed(report.bound.deletesOnlySpeedupLimit, 1)}× on this machine.`,
+      `${fixed(report.bound.deletesOnlySpeedupLimit, 1)}× on this machine. The re-verification (list + HEAD of every tag ` +
+      `of a repository just before its removals) costs the registry about ${fixed(report.bound.verifyRegistryCpuSeconds, 1)} s ` +
+      `of CPU (${percent(report.bound.verifyRegistryCpuSeconds / (sweep.registryCpuSeconds || Number.NaN))} of the sweep's): ` +
+      'it does not dominate; keep-alive HEADs (above) make it cheaper without weakening it.',
   );
   out.push('');
 

@@ -64,6 +64,8 @@ export interface BenchReport {
   readonly quick: boolean;
   readonly durationSeconds: number;
   readonly machine: MachineInfo & { readonly loadAverageAtEnd: number; readonly registry: string };
+  /** The commit measured, with `+dirty` when the work tree had changes. */
+  readonly commit: string;
   readonly storage: string;
   readonly concurrency: number;
   readonly seed: {
@@ -117,6 +119,8 @@ export interface BenchReport {
     readonly headRegistryCpuMs: number;
     /** Registry CPU per manifest DELETE (estimated: sweep minus plan minus re-verification). */
     readonly deleteRegistryCpuMs: number;
+    /** Registry CPU of the sweep's re-verifying HEADs, as regsweep sends them. */
+    readonly verifyRegistryCpuSeconds: number;
     /** The sweep's registry CPU spread over every core: no client can sweep faster. */
     readonly sweepFloorSeconds: number;
     /** The DELETEs' registry CPU spread over every core: not even a delete-only tool is faster. */
