@@ -5,7 +5,7 @@ import packageJson from '../../package.json';
 import { Authenticator, type AuthAttempt } from './authenticator';
 import { repositoryScope, type Scope } from './auth';
 import { readImageCreated } from './image-created';
-import { listPages, MAX_LIST_PAGE_BYTES } from './listing';
+import { listEntries, MAX_LIST_PAGE_BYTES } from './listing';
 import { putManifest, readBlob, readManifest, resolveManifest } from './manifests';
 import { registryOrigin } from './registry-url';
 import {
@@ -128,11 +128,7 @@ export class RegistryClient {
     if (options.pageSize !== undefined)
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [{ type: 'registry', name: 'catalog', actions: ['*'] }];
-    for await (const page of listPages(this, first.toString(), 'catalog', scopes, 'the catalog')) {
-      const repositories = (page as { repositories?: unknown } | null)?.repositories;
-      if (Array.isArray(repositories))
-        yield* repositories.filter((name): name is string => typeof name === 'string');
-    }
+    yield* listEntries(this, first.toString(), 'catalog', scopes, 'the catalog', 'repositories');
   }
 
   /** Every tag of `repository`, page by page; none when the repository is unknown (404). */
@@ -142,11 +138,8 @@ export class RegistryClient {
     if (options.pageSize !== undefined)
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [repositoryScope(repository, 'pull')];
-    for await (const page of listPages(this, first.toString(), 'tags', scopes, `the tags of ${repository}`)) {
-      // distribution answers `"tags": null` for a repository whose tags were all deleted.
-      const tags = (page as { tags?: unknown } | null)?.tags;
-      if (Array.isArray(tags)) yield* tags.filter((tag): tag is string => typeof tag === 'string');
-    }
+    // distribution answers `"tags": null` for a repository whose tags were all deleted: no tags.
+    yield* listEntries(this, first.toString(), 'tags', scopes, `the tags of ${repository}`, 'tags');
   }
 
   /**

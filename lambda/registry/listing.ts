@@ -6,6 +6,44 @@ import { parseJsonBody, type TransportResponse } from './transport';
 
 /** A catalog or tag list page; distribution 2.x answers a whole tag list in one page. */
 export const MAX_LIST_PAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * The most entries one listing yields (tags of one repository, or repositories of the catalog):
+ * far beyond real registries, and a bound on what a registry that pages forever can make
+ * regsweep hold in memory (about 50 MiB of names).
+ */
+export const MAX_LIST_ENTRIES = 500_000;
+/** The most pages one listing follows, for registries that page forever with empty pages. */
+export const MAX_LIST_PAGES = 10_000;
+
+/**
+ * The names in the `field` array of every page of a listing (non-strings skipped), at most
+ * {@link MAX_LIST_ENTRIES}; a `null` or missing array is an empty page.
+ */
+export async function* listEntries(
+  client: RegistryClient,
+  firstUrl: string,
+  kind: 'catalog' | 'tags',
+  scopes: readonly Scope[],
+  what: string,
+  field: 'repositories' | 'tags',
+): AsyncGenerator<string> {
+  let count = 0;
+  for await (const page of listPages(client, firstUrl, kind, scopes, what)) {
+    const entries = (page as Record<string, unknown> | null)?.[field];
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries) {
+      if (typeof entry !== 'string') continue;
+      count += 1;
+      if (count > MAX_LIST_ENTRIES) {
+        throw new RegistryError(
+          `listing ${what}: the registry lists more than ${MAX_LIST_ENTRIES.toLocaleString('en')} ${field}; refusing to read further`,
+          { method: 'GET', url: firstUrl },
+        );
+      }
+      yield entry;
+    }
+  }
+}
 
 /**
  * Yields the parsed JSON of each page of a catalog or tag list, following `Link: rel="next"` on
@@ -25,6 +63,12 @@ export async function* listPages(
     // A registry that links back to a page already read would otherwise page forever.
     if (seen.has(url))
       throw new RegistryError(`${what}: the registry's next-page links loop`, { method: 'GET', url });
+    if (seen.size >= MAX_LIST_PAGES) {
+      throw new RegistryError(
+        `listing ${what}: the registry sends more than ${MAX_LIST_PAGES.toLocaleString('en')} pages; refusing to read further`,
+        { method: 'GET', url },
+      );
+    }
     seen.add(url);
     let response = await page(url);
     if (isPageSizeRefused(response) && new URL(url).searchParams.has('n')) {

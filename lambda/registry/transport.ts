@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 
 import { backoffDelayMs, parseRetryAfter, type BackoffSettings } from './backoff';
-import { RegistryError, RegistryUnreachableError, ResponseTooLargeError, isTemporaryFailure } from './errors';
+import {
+  ForeignHostError,
+  RegistryError,
+  RegistryUnreachableError,
+  ResponseTooLargeError,
+  isTemporaryFailure,
+} from './errors';
 import { Semaphore } from './semaphore';
 import { REQUEST_KINDS, type RequestKind, type RequestObserver, type RequestStats } from './types';
 
@@ -139,9 +145,19 @@ export class Transport {
           url,
         });
       }
-      // Storage backends legitimately redirect blob reads to another host, but the registry's
-      // credentials must never travel there: the signed URL carries its own authorization.
-      if (next.origin !== origin) headers = withoutAuthorization(headers);
+      if (next.origin !== origin) {
+        // Storage backends legitimately redirect blob reads to another host, but the registry's
+        // credentials must never travel there: the signed URL carries its own authorization.
+        // Nothing else has a reason to leave the registry: manifests, tag lists, the catalog
+        // and tokens are refused rather than fetched from wherever a registry points.
+        if (request.kind !== 'get-blob') {
+          throw new ForeignHostError(
+            `${request.what}: the registry redirected the request to ${next.origin}; refusing to follow it`,
+            { method: request.method, url, statusCode: response.status },
+          );
+        }
+        headers = withoutAuthorization(headers);
+      }
       url = next.toString();
     }
   }
