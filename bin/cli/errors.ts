@@ -4,6 +4,7 @@ import { PolicyError } from '../../lambda/policy';
 import {
   AuthenticationError,
   DeletionDisabledError,
+  InvalidRegistryUrlError,
   RegistryError,
   RegistryUnreachableError,
 } from '../../lambda/registry';
@@ -23,6 +24,7 @@ function isSetupError(error: unknown): boolean {
     error instanceof UsageError ||
     error instanceof PolicyError ||
     error instanceof InvalidReferenceError ||
+    error instanceof InvalidRegistryUrlError ||
     error instanceof AuthenticationError ||
     error instanceof DeletionDisabledError ||
     error instanceof RegistryUnreachableError ||
