@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,12 @@ import type { SeedRepository } from './seed/scenario';
 import { findPid, processCpuSeconds } from './system';
 
 const run = promisify(execFile);
+
+// Seeded storage still on disk (or in memory, on tmpfs) when the process exits is removed then.
+const liveRoots = new Set<string>();
+process.once('exit', () => {
+  for (const root of liveRoots) rmSync(root, { recursive: true, force: true });
+});
 /** Copying a few tens of thousands of small files; generous for a loaded disk. */
 const COPY_TIMEOUT_MS = 120_000;
 
@@ -41,6 +47,7 @@ export class SeededStorage {
     storageRoot: string = defaultStorageRoot(),
   ): Promise<SeededStorage> {
     const root = mkdtempSync(join(storageRoot, 'regsweep-bench-'));
+    liveRoots.add(root);
     const snapshot = join(root, 'snapshot');
     const seedTimeMs = Date.now();
     try {
@@ -53,6 +60,7 @@ export class SeededStorage {
       }
     } catch (error) {
       await rm(root, { recursive: true, force: true });
+      liveRoots.delete(root);
       throw error;
     }
   }
@@ -82,6 +90,7 @@ export class SeededStorage {
 
   public async remove(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
+    liveRoots.delete(this.root);
   }
 }
 

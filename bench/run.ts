@@ -312,6 +312,7 @@ function registryBound(
   return {
     headRegistryCpuMs,
     verifyRegistryCpuSeconds: (verifyHeads * headAsSentCpuMs) / 1000,
+    planFloorSeconds: (plan.registryCpuSeconds + plan.cpuSeconds) / cores,
     deleteRegistryCpuMs,
     sweepFloorSeconds: sweep.registryCpuSeconds / cores,
     deletesFloorSeconds,

@@ -191,6 +191,13 @@ export function renderMarkdown(report: BenchReport): string {
   );
   out.push('');
 
+  out.push(
+    `The plan is CPU-bound on this machine: its registry and client CPU (${fixed(plan.registryCpuSeconds, 1)} s + ` +
+      `${fixed(plan.cpuSeconds, 1)} s) over ${machine.cpus} cores take ${fixed(report.bound.planFloorSeconds, 1)} s; ` +
+      `the plan took ${seconds(plan.wallMs)} (${percent(report.bound.planFloorSeconds / (plan.wallMs / 1000))} of what the cores allow).`,
+  );
+  out.push('');
+
   out.push('## HEADs and connection reuse (undici closes the connection after every HEAD)');
   out.push('');
   out.push(

@@ -121,6 +121,8 @@ export interface BenchReport {
     readonly deleteRegistryCpuMs: number;
     /** Registry CPU of the sweep's re-verifying HEADs, as regsweep sends them. */
     readonly verifyRegistryCpuSeconds: number;
+    /** The plan's registry and client CPU spread over every core: the fastest this machine plans. */
+    readonly planFloorSeconds: number;
     /** The sweep's registry CPU spread over every core: no client can sweep faster. */
     readonly sweepFloorSeconds: number;
     /** The DELETEs' registry CPU spread over every core: not even a delete-only tool is faster. */
