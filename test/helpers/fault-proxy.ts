@@ -46,6 +46,15 @@ export interface FaultPlan {
   resetBeforeForward?: boolean;
   /** Only requests for which this is true get faults (and use up the script). @default all */
   match?: (request: { method: string; path: string }) => boolean;
+  /**
+   * Other rates for some requests (e.g. DELETEs failing often enough to exhaust retries): the
+   * first override whose `match` is true replaces the four rates above for that request.
+   */
+  overrides?: Array<
+    Pick<FaultPlan, 'rate503' | 'rate429' | 'resetRate' | 'truncateRate'> & {
+      match: (request: { method: string; path: string }) => boolean;
+    }
+  >;
 }
 
 /** One handled request, for assertions. */
@@ -100,9 +109,11 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
   let random = mulberry32(1);
   let scriptPosition = 0;
   const setPlan = (next: FaultPlan): void => {
-    const total =
-      (next.rate503 ?? 0) + (next.rate429 ?? 0) + (next.resetRate ?? 0) + (next.truncateRate ?? 0);
-    if (total > 1) throw new RangeError(`fault rates add up to ${total}, more than 1`);
+    for (const rates of [next, ...(next.overrides ?? [])]) {
+      const total =
+        (rates.rate503 ?? 0) + (rates.rate429 ?? 0) + (rates.resetRate ?? 0) + (rates.truncateRate ?? 0);
+      if (total > 1) throw new RangeError(`fault rates add up to ${total}, more than 1`);
+    }
     plan = next;
     random = mulberry32(next.seed ?? 1);
     scriptPosition = 0;
@@ -112,12 +123,13 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
   const chooseFault = (method: string, path: string): Fault => {
     if (plan.match && !plan.match({ method, path })) return 'ok';
     if (plan.script) return plan.script[scriptPosition++] ?? 'ok';
+    const rates = plan.overrides?.find((override) => override.match({ method, path })) ?? plan;
     let draw = random();
     for (const [fault, rate] of [
-      ['reset', plan.resetRate],
-      ['truncate', plan.truncateRate],
-      ['503', plan.rate503],
-      ['429', plan.rate429],
+      ['reset', rates.resetRate],
+      ['truncate', rates.truncateRate],
+      ['503', rates.rate503],
+      ['429', rates.rate429],
     ] as const) {
       draw -= rate ?? 0;
       if (draw < 0) return fault;
