@@ -120,7 +120,8 @@ export function renderMarkdown(report: BenchReport): string {
 
   out.push('## HTTP requests per tag (engine in-process, RegistryClient.stats)');
   out.push('');
-  const kinds = REQUEST_KINDS.filter((kind) => requests.sweep.byKind[kind] > 0);
+  // Token requests are listed even at 0: the bench registry is anonymous, and the report says so.
+  const kinds = REQUEST_KINDS.filter((kind) => kind === 'token' || requests.sweep.byKind[kind] > 0);
   out.push(
     table(
       ['kind', 'plan', 'plan per tag', 'sweep', 'sweep per tag'],
@@ -255,6 +256,7 @@ export function renderMarkdown(report: BenchReport): string {
         'tags',
         'repositories',
         'plan',
+        'per tag',
         'peak RSS',
         'RSS with inventory, before planning',
         'heap after',
@@ -264,12 +266,27 @@ export function renderMarkdown(report: BenchReport): string {
         run.tags.toLocaleString('en-US'),
         run.repositories,
         `${fixed(run.planMs)} ms`,
+        `${fixed((run.planMs * 1000) / run.tags, 1)} µs`,
         `${fixed(run.maxRssMiB)} MiB`,
         `${fixed(run.rssBeforeMiB)} MiB`,
         `${fixed(run.heapUsedMiB)} MiB`,
       ]),
     ),
   );
+  out.push('');
+
+  for (const shape of ['multi-repository', 'one repository'] as const) {
+    const runs = report.planner.filter((run) => run.shape === shape).sort((a, b) => a.tags - b.tags);
+    const first = runs[0];
+    const last = runs[runs.length - 1];
+    if (!first || !last || first === last) continue;
+    const perTag = (run: typeof first): number => (run.planMs * 1000) / run.tags;
+    out.push(
+      `- ${shape}: ${fixed(last.tags / first.tags)}× the tags cost ${fixed(last.planMs / first.planMs, 1)}× the time ` +
+        `(${fixed(perTag(first), 1)} → ${fixed(perTag(last), 1)} µs per tag; n log n would be ` +
+        `${fixed((last.tags * Math.log2(last.tags)) / (first.tags * Math.log2(first.tags)), 1)}×).`,
+    );
+  }
   out.push('');
 
   out.push('## Lambda cold start (bundled like the CDK: esbuild, node22, minified, CJS, @aws-sdk external)');
