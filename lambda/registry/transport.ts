@@ -182,6 +182,10 @@ export class Transport {
           ...(request.body && { 'content-length': String(request.body.length) }),
         },
         ...(request.body && { body: request.body }),
+        // undici closes the connection after every HEAD unless told otherwise (a guard against
+        // servers that send a body anyway); registries answer HEAD with headers only, and a new
+        // TCP connection per tag costs both sides more than the request itself (bench/).
+        ...(request.method === 'HEAD' && { reset: false }),
         headersTimeout: this.settings.timeoutMs,
         bodyTimeout: this.settings.timeoutMs,
       });
