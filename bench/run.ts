@@ -10,14 +10,12 @@ import { join } from 'node:path';
 
 import type { Plan } from '../lambda/domain';
 import { registryBinary } from '../test/helpers/registry-process';
-import { compilePolicy } from '../lambda/policy';
 import { REQUEST_KINDS, type RequestKind } from '../lambda/registry';
 import { runBaseline } from './measure/baseline';
 import { runCli } from './measure/cli';
 import { measureRawRate, type RawKind, type RawRate } from './measure/ceiling';
 import { measureHeadKeepAlive, type HeadPass } from './measure/head-keep-alive';
 import { checkEndState } from './measure/end-state';
-import { sweepInProcess, type RequestCounts } from './measure/in-process';
 import { measureLambdaColdStarts } from './measure/lambda';
 import { measurePlanner } from './measure/planner';
 import { parseOptions, PROJECT_ROOT, type BenchOptions } from './options';
@@ -118,13 +116,6 @@ async function main(): Promise<void> {
       }
     }
 
-    // Request counts and phases: the engine in this process, on a fresh copy.
-    const policy = compilePolicy(BENCH_POLICY);
-    const inProcess = await withTrial(storage, (registry) =>
-      sweepInProcess(registry.url, policy, options.concurrency),
-    );
-    log(`in-process sweep: ${(inProcess.wallMs / 1000).toFixed(1)} s, ${inProcess.sweep.total} requests`);
-
     // Baseline: the curl loop over exactly the tags the plan removes.
     const baseline = await withTrial(storage, async (registry) => {
       const before = registry.cpuSeconds();
@@ -142,7 +133,8 @@ async function main(): Promise<void> {
 
     const planSummary = summarize(planRuns);
     const sweepSummary = summarize(sweepRuns);
-    const planBreakdown = breakdown(inProcess.plan, seed.tags);
+    const planBreakdown = breakdown(planRuns[0] as CliMeasurement, seed.tags);
+    const sweepBreakdown = breakdown(sweepRuns[0] as CliMeasurement, seed.tags);
     const ceilingRuns = planRuns.map((run, index) => {
       const rate = rates[index] as (typeof rates)[number];
       return {
@@ -152,7 +144,7 @@ async function main(): Promise<void> {
         planTagsPerSecond: run.tagsPerSecond,
       };
     });
-    const bound = registryBound(planSummary, sweepSummary, inProcess.sweep, headKeepAlive, baseline.wallMs);
+    const bound = registryBound(planSummary, sweepSummary, sweepBreakdown, headKeepAlive, baseline.wallMs);
     const report: Omit<BenchReport, 'targets'> = {
       version: 1,
       generatedAt: new Date().toISOString(),
@@ -173,13 +165,7 @@ async function main(): Promise<void> {
       },
       plan: planSummary,
       sweep: { ...sweepSummary, results: sweepResults, endStates },
-      requests: {
-        tags: seed.tags,
-        plan: planBreakdown,
-        sweep: breakdown(inProcess.sweep, seed.tags),
-        phases: inProcess.phases,
-        wallMs: inProcess.wallMs,
-      },
+      requests: { tags: seed.tags, plan: planBreakdown, sweep: sweepBreakdown },
       baseline: {
         ...baseline,
         tagsPerSecond: baseline.tags / (baseline.wallMs / 1000),
@@ -231,12 +217,13 @@ async function measureCli(
   tags: number,
 ): Promise<{ run: CliMeasurement; plan: Plan }> {
   const before = registry.cpuSeconds();
-  const run = await runCli(args);
+  const run = await runCli(registry.url, args);
   const registryCpuSeconds = registry.cpuSeconds() - before;
   if (run.exitCode !== 0) throw new Error(`regsweep ${args[0]} exited ${run.exitCode}: ${run.stderr}`);
   const { stdout, stderr: _stderr, ...measured } = run;
+  const requests = Object.values(run.byKind).reduce((sum, count) => sum + count, 0);
   return {
-    run: { ...measured, tagsPerSecond: tags / (run.wallMs / 1000), registryCpuSeconds },
+    run: { ...measured, requests, tagsPerSecond: tags / (run.wallMs / 1000), registryCpuSeconds },
     plan: JSON.parse(stdout) as Plan,
   };
 }
@@ -264,11 +251,23 @@ function summarize(runs: readonly CliMeasurement[]): CliSummary {
   };
 }
 
-function breakdown(counts: RequestCounts, tags: number): RequestBreakdown {
-  const perTag = Object.fromEntries(
-    REQUEST_KINDS.map((kind) => [kind, counts.byKind[kind] / tags]),
-  ) as Record<RequestKind, number>;
-  return { ...counts, perTag, totalPerTag: counts.total / tags };
+function breakdown(run: CliMeasurement, tags: number): RequestBreakdown {
+  const byKind = Object.fromEntries(REQUEST_KINDS.map((kind) => [kind, run.byKind[kind] ?? 0])) as Record<
+    RequestKind,
+    number
+  >;
+  const perTag = Object.fromEntries(REQUEST_KINDS.map((kind) => [kind, byKind[kind] / tags])) as Record<
+    RequestKind,
+    number
+  >;
+  return {
+    byKind,
+    other: run.byKind.other ?? 0,
+    total: run.requests,
+    connections: run.connections,
+    perTag,
+    totalPerTag: run.requests / tags,
+  };
 }
 
 /** Tags/s if every request of the plan ran at its own raw rate (lists at the GET manifest rate). */
@@ -293,25 +292,22 @@ function weightedCeiling(
 function registryBound(
   plan: CliSummary,
   sweep: CliSummary,
-  sweepCounts: RequestCounts,
+  sweepCounts: RequestBreakdown,
   heads: readonly HeadPass[],
   baselineWallMs: number,
 ): BenchReport['bound'] {
   const cores = cpus().length;
   const headRegistryCpuMs = median(
-    heads.filter((pass) => pass.variant === 'keep-alive').map((pass) => pass.registryCpuMsPerRequest),
+    heads.filter((pass) => pass.variant === 'regsweep').map((pass) => pass.registryCpuMsPerRequest),
   );
   const deletes = sweepCounts.byKind['delete-manifest'];
   const verifyHeads = sweepCounts.byKind['head-manifest'];
   const deleteRegistryCpuMs =
     ((sweep.registryCpuSeconds - plan.registryCpuSeconds) * 1000 - verifyHeads * headRegistryCpuMs) / deletes;
   const deletesFloorSeconds = (deletes * deleteRegistryCpuMs) / 1000 / cores;
-  const headAsSentCpuMs = median(
-    heads.filter((pass) => pass.variant === 'default').map((pass) => pass.registryCpuMsPerRequest),
-  );
   return {
     headRegistryCpuMs,
-    verifyRegistryCpuSeconds: (verifyHeads * headAsSentCpuMs) / 1000,
+    verifyRegistryCpuSeconds: (verifyHeads * headRegistryCpuMs) / 1000,
     planFloorSeconds: (plan.registryCpuSeconds + plan.cpuSeconds) / cores,
     deleteRegistryCpuMs,
     sweepFloorSeconds: sweep.registryCpuSeconds / cores,

@@ -13,23 +13,42 @@ const CLI_TIMEOUT_MS = 300_000;
 
 /**
  * Preloaded into the CLI's process (`node --require`): at exit it writes the process's peak RSS
- * and CPU time, and the HTTP connections and requests undici made (counted on undici's diagnostics
- * channels, which every copy of undici publishes to), to the file named by BENCH_PROBE_FILE.
+ * and CPU time, the TCP connections undici opened, and every request undici sent, by kind (the
+ * kinds of `RegistryClient.stats`, told apart by method and path; another origin is a token
+ * service), to the file named by BENCH_PROBE_FILE. undici publishes on Node's diagnostics
+ * channels from every copy of itself, the bundled one included.
  */
 const PROBE_SOURCE = `'use strict';
 const { writeFileSync } = require('node:fs');
 const channels = require('node:diagnostics_channel');
+const registry = process.env.BENCH_REGISTRY_ORIGIN;
+const byKind = {};
 let connections = 0;
-let requests = 0;
+function kindOf(origin, method, path) {
+  if (new URL(String(origin)).origin !== registry) return 'token';
+  const route = path.split('?')[0];
+  if (route === '/v2/') return 'ping';
+  if (route === '/v2/_catalog') return 'catalog';
+  if (route.endsWith('/tags/list')) return 'tags';
+  if (route.includes('/blobs/uploads/')) return 'upload-blob';
+  const manifest = { HEAD: 'head-manifest', GET: 'get-manifest', PUT: 'put-manifest', DELETE: 'delete-manifest' };
+  if (/\\/manifests\\/[^/]+$/.test(route) && manifest[method]) return manifest[method];
+  const blob = { HEAD: 'head-blob', GET: 'get-blob' };
+  if (/\\/blobs\\/[^/]+$/.test(route) && blob[method]) return blob[method];
+  return 'other';
+}
 channels.subscribe('undici:client:connected', () => { connections += 1; });
-channels.subscribe('undici:request:create', () => { requests += 1; });
+channels.subscribe('undici:request:create', ({ request }) => {
+  const kind = kindOf(request.origin, request.method, request.path);
+  byKind[kind] = (byKind[kind] || 0) + 1;
+});
 process.once('exit', () => {
   const usage = process.resourceUsage();
   writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({
     maxRssKiB: usage.maxRSS,
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     connections,
-    requests,
+    byKind,
   }));
 });
 `;
@@ -43,7 +62,8 @@ export interface CliRun {
   readonly cpuSeconds: number;
   /** TCP connections the CLI opened (keep-alive reuse shows here). */
   readonly connections: number;
-  readonly requests: number;
+  /** Requests sent (every attempt), by `RegistryClient.stats` kind. */
+  readonly byKind: Readonly<Record<string, number>>;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -52,7 +72,7 @@ export interface CliRun {
  * Runs `node dist/regsweep.js <args>` in a fresh process with the probe preloaded; wall time is
  * from spawn to exit, so it includes Node's start-up, as a user sees it.
  */
-export async function runCli(args: readonly string[]): Promise<CliRun> {
+export async function runCli(registry: string, args: readonly string[]): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'regsweep-bench-cli-'));
   const probe = join(dir, 'probe.cjs');
   const probeFile = join(dir, 'probe.json');
@@ -65,7 +85,11 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
       stderr: string;
     }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--require', probe, CLI_BUNDLE, ...args], {
-        env: { PATH: process.env.PATH ?? '', BENCH_PROBE_FILE: probeFile },
+        env: {
+          PATH: process.env.PATH ?? '',
+          BENCH_PROBE_FILE: probeFile,
+          BENCH_REGISTRY_ORIGIN: new URL(registry).origin,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: CLI_TIMEOUT_MS,
       });
@@ -87,7 +111,7 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
       maxRssKiB: number;
       cpuSeconds: number;
       connections: number;
-      requests: number;
+      byKind: Record<string, number>;
     };
     return {
       exitCode,
@@ -95,7 +119,7 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
       maxRssMiB: measured.maxRssKiB / 1024,
       cpuSeconds: measured.cpuSeconds,
       connections: measured.connections,
-      requests: measured.requests,
+      byKind: measured.byKind,
       stdout,
       stderr,
     };

@@ -10,8 +10,8 @@ import { elapsedMs } from '../stats';
 /** HEADs per pass: enough for a steady rate, few enough to keep the bench short. */
 export const HEADS_PER_PASS = 2_500;
 
-/** How HEAD requests were sent. */
-export type HeadVariant = 'default' | 'keep-alive';
+/** How HEAD requests were sent: by regsweep's client as it is, or forced to close the connection. */
+export type HeadVariant = 'regsweep' | 'connection-close';
 
 /** One pass of HEADs over the tags of the first repositories. */
 export interface HeadPass {
@@ -25,11 +25,12 @@ export interface HeadPass {
 }
 
 /**
- * undici closes the connection after every HEAD (it sends `connection: close`, guarding against
- * servers that wrongly send a body with a HEAD answer), so each of regsweep's HEADs costs a TCP
- * connection. This resolves the tags of the first repositories (about {@link HEADS_PER_PASS}) with
- * the client as it is (`default`) and with HEADs sent `reset: false` (`keep-alive`: the one-line
- * transport change the report proposes), back to back.
+ * By default undici closes the connection after every HEAD (it sends `connection: close`, guarding
+ * against servers that wrongly send a body with a HEAD answer), so each HEAD costs a TCP
+ * connection unless the request says `reset: false`. This resolves the tags of the first
+ * repositories (about {@link HEADS_PER_PASS}) with regsweep's client as it is (`regsweep`) and with
+ * its HEADs forced back to undici's default (`connection-close`), back to back: what connection
+ * reuse is worth on this registry.
  */
 export async function measureHeadKeepAlive(
   registry: TrialRegistry,
@@ -49,7 +50,7 @@ export async function measureHeadKeepAlive(
   }
   const passes: HeadPass[] = [];
   for (let round = 0; round < rounds; round += 1) {
-    for (const variant of ['default', 'keep-alive'] as const)
+    for (const variant of ['regsweep', 'connection-close'] as const)
       passes.push(await pass(registry, work, concurrency, variant));
   }
   return passes;
@@ -63,11 +64,11 @@ async function pass(
 ): Promise<HeadPass> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   const dispatcher =
-    variant === 'default'
+    variant === 'regsweep'
       ? agent
       : agent.compose(
           (dispatch) => (options: Dispatcher.DispatchOptions, handler) =>
-            dispatch(options.method === 'HEAD' ? { ...options, reset: false } : options, handler),
+            dispatch(options.method === 'HEAD' ? { ...options, reset: true } : options, handler),
         );
   const client = new RegistryClient({ registry: registry.url, concurrency, dispatcher });
   let connections = 0;

@@ -118,7 +118,7 @@ export function renderMarkdown(report: BenchReport): string {
   );
   out.push('');
 
-  out.push('## HTTP requests per tag (engine in-process, RegistryClient.stats)');
+  out.push('## HTTP requests per tag (the CLI runs, by RegistryClient.stats kind)');
   out.push('');
   // Token requests are listed even at 0: the bench registry is anonymous, and the report says so.
   const kinds = REQUEST_KINDS.filter((kind) => kind === 'token' || requests.sweep.byKind[kind] > 0);
@@ -140,16 +140,9 @@ export function renderMarkdown(report: BenchReport): string {
           requests.sweep.total,
           fixed(requests.sweep.totalPerTag, 3),
         ],
-        ['retries', requests.plan.retries, '', requests.sweep.retries, ''],
         ['TCP connections', requests.plan.connections, '', requests.sweep.connections, ''],
       ],
     ),
-  );
-  out.push('');
-  out.push(
-    `Sweep phases (in-process run, ${seconds(requests.wallMs)}): ` +
-      requests.phases.map((phase) => `${phase.phase} ${seconds(phase.durationMs)}`).join(', ') +
-      '. Carrying out the plan includes the deliberate second read of each repository (list + HEAD of every tag) just before its removals.',
   );
   out.push('');
 
@@ -199,7 +192,7 @@ export function renderMarkdown(report: BenchReport): string {
   );
   out.push('');
 
-  out.push('## HEADs and connection reuse (undici closes the connection after every HEAD)');
+  out.push('## HEADs and connection reuse');
   out.push('');
   out.push(
     table(
@@ -212,9 +205,9 @@ export function renderMarkdown(report: BenchReport): string {
         'registry CPU per request',
       ],
       report.headKeepAlive.map((pass) => [
-        pass.variant === 'default'
-          ? 'as regsweep sends them (connection: close)'
-          : 'with `reset: false` (keep-alive)',
+        pass.variant === 'regsweep'
+          ? 'as regsweep sends them'
+          : "forced to undici's default for HEAD (`connection: close`)",
         pass.requests,
         fixed(pass.requestsPerSecond),
         pass.connections,
@@ -225,9 +218,10 @@ export function renderMarkdown(report: BenchReport): string {
   );
   out.push('');
   out.push(
-    'undici sends `connection: close` with every HEAD unless the request says `reset: false`, so each HEAD of the ' +
-      "sweep's re-verification opens a TCP connection. Passing `reset: false` for HEADs in lambda/registry/transport.ts " +
-      'keeps them on the pooled connections (registries answer HEAD without a body).',
+    'undici sends `connection: close` with every HEAD unless the request says `reset: false` (a guard against servers ' +
+      'that send a body with a HEAD answer; registries do not), which would cost every HEAD of the plan and of the ' +
+      "sweep's re-verification a TCP connection. lambda/registry/transport.ts sends HEADs with `reset: false`; the " +
+      'connections column shows which way this build sends them.',
   );
   out.push('');
 
@@ -243,7 +237,7 @@ export function renderMarkdown(report: BenchReport): string {
       `${fixed(report.bound.deletesOnlySpeedupLimit, 1)}× on this machine. The re-verification (list + HEAD of every tag ` +
       `of a repository just before its removals) costs the registry about ${fixed(report.bound.verifyRegistryCpuSeconds, 1)} s ` +
       `of CPU (${percent(report.bound.verifyRegistryCpuSeconds / (sweep.registryCpuSeconds || Number.NaN))} of the sweep's): ` +
-      'it does not dominate; keep-alive HEADs (above) make it cheaper without weakening it.',
+      'it does not dominate, and keep-alive HEADs (above) keep it cheap without weakening it.',
   );
   out.push('');
 
@@ -338,7 +332,7 @@ export function renderMarkdown(report: BenchReport): string {
     [
       '- One registry (distribution, `docker-registry serve`, 127.0.0.1) is seeded once by a bench-only seeder; each trial runs on a `cp -a` copy of its storage, so every tool sees the same bytes.',
       '- regsweep runs as users run it: `node dist/regsweep.js plan|sweep --json` in a fresh process; wall time is spawn to exit; peak RSS, CPU and connections come from a preloaded probe (`process.resourceUsage()`, undici diagnostics channels); registry CPU from /proc.',
-      '- Request counts come from one extra in-process sweep (`sweepRun` with `RegistryClient.stats`), split where carrying out the plan starts (its first `verify` or `remove` progress event).',
+      "- Requests are counted in the CLI process by the same probe, on undici's `undici:request:create` channel (every attempt, retries and redirects included), sorted into the kinds of `RegistryClient.stats` by method and path.",
       '- The baseline is `bench/baseline.sh`: per tag, `curl -sI` with the Docker schema2 Accept header for `Docker-Content-Digest`, then `curl -X DELETE` of that digest, sequentially, over exactly the tags the plan removes; the registry is then compared with the plan.',
       '- The ceiling is autocannon against one manifest (full Accept list) and one config blob, with as many connections as regsweep has requests in flight, measured right before each plan run.',
       '- Two cores run the registry, the client and other jobs alike: CPU seconds are steadier than wall time when the machine is busy.',

@@ -1,11 +1,9 @@
 import type { PlanSummary } from '../../lambda/domain';
-import type { Phase } from '../../lambda/engine';
 import type { RequestKind } from '../../lambda/registry';
 import type { BaselineRun } from '../measure/baseline';
 import type { RawRate } from '../measure/ceiling';
 import type { EndState } from '../measure/end-state';
 import type { HeadPass } from '../measure/head-keep-alive';
-import type { RequestCounts } from '../measure/in-process';
 import type { LambdaColdStart } from '../measure/lambda';
 import type { PlannerRun } from '../measure/planner';
 import type { MachineInfo } from '../system';
@@ -20,7 +18,9 @@ export interface CliMeasurement {
   /** CPU the registry process spent serving the run. */
   readonly registryCpuSeconds: number;
   readonly connections: number;
+  /** Every request attempt, and by `RegistryClient.stats` kind. */
   readonly requests: number;
+  readonly byKind: Readonly<Record<string, number>>;
 }
 
 /** Medians over the runs of one command. */
@@ -33,7 +33,13 @@ export interface CliSummary {
   readonly registryCpuSeconds: number;
 }
 
-export interface RequestBreakdown extends RequestCounts {
+/** A CLI run's requests by kind, also per tag in the registry. */
+export interface RequestBreakdown {
+  readonly byKind: Record<RequestKind, number>;
+  /** Requests the probe could not name (none expected). */
+  readonly other: number;
+  readonly total: number;
+  readonly connections: number;
   /** Requests of each kind per tag in the registry. */
   readonly perTag: Record<RequestKind, number>;
   readonly totalPerTag: number;
@@ -83,13 +89,11 @@ export interface BenchReport {
     readonly results: Record<string, number>;
     readonly endStates: readonly EndState[];
   };
+  /** Requests of the first plan and the first sweep CLI run (the same every run). */
   readonly requests: {
     readonly tags: number;
     readonly plan: RequestBreakdown;
     readonly sweep: RequestBreakdown;
-    /** The in-process sweep's phases. */
-    readonly phases: ReadonlyArray<{ phase: Phase; startMs: number; durationMs: number }>;
-    readonly wallMs: number;
   };
   readonly baseline: BaselineRun & {
     readonly tagsPerSecond: number;

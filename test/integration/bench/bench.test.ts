@@ -52,7 +52,7 @@ describe('Bench: npm run bench -- --quick', () => {
     expect(report.requests.sweep.byKind['delete-manifest']).toBeGreaterThan(0);
     expect(report.baseline.tags).toBe(report.seed.plan.delete + report.seed.plan.untag);
     expect(report.ceiling.runs[0]?.head.requestsPerSecond).toBeGreaterThan(0);
-    expect(report.headKeepAlive.map((pass) => pass.variant)).toEqual(['default', 'keep-alive']);
+    expect(report.headKeepAlive.map((pass) => pass.variant)).toEqual(['regsweep', 'connection-close']);
     expect(report.planner.map((entry) => entry.tags)).toEqual([1_000, 10_000, 1_000, 10_000]);
     expect(report.lambda.map((bundle) => bundle.handler)).toEqual(['webhook', 'worker', 'sweep']);
     expect(report.targets.length).toBeGreaterThan(0);
