@@ -9,7 +9,6 @@ import {
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
-import { createdFromManifest } from './image-age';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export interface InventoryOptions {
@@ -169,7 +168,7 @@ async function factsFromManifest(
   repository: string,
   content: ManifestContent,
 ): Promise<DigestFacts> {
-  const created = await createdFromManifest(client, repository, content);
+  const created = await client.imageCreated(repository, content);
   return {
     ...(created && { created }),
     ...(isIndex(content.mediaType) && { children: indexChildren(content.json) }),

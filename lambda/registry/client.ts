@@ -4,7 +4,7 @@ import { isTag, InvalidReferenceError, type Digest } from '../domain';
 import packageJson from '../../package.json';
 import { Authenticator, type AuthAttempt } from './authenticator';
 import { repositoryScope, type Scope } from './auth';
-import { readImageCreated } from './image-created';
+import { manifestCreated, readImageCreated } from './image-created';
 import { listEntries, MAX_LIST_PAGE_BYTES } from './listing';
 import { putManifest, readBlob, readManifest, resolveManifest } from './manifests';
 import { registryOrigin } from './registry-url';
@@ -111,10 +111,17 @@ export class RegistryClient {
 
   /**
    * When the image was built: the config's `created`, else the created label or annotation; for
-   * an index, the newest of its children. Undefined when unknown (or 1970).
+   * an index, the newest of its children. Undefined when unknown (or 1970). Given the manifest's
+   * content (from `getManifest`), the manifest is not read again.
    */
-  public async imageCreated(repository: string, manifest: ResolvedManifest): Promise<Date | undefined> {
-    return readImageCreated(this, repository, checkReference(repository, manifest.digest) as Digest);
+  public async imageCreated(
+    repository: string,
+    manifest: ResolvedManifest | ManifestContent,
+  ): Promise<Date | undefined> {
+    const digest = checkReference(repository, manifest.digest) as Digest;
+    return 'json' in manifest
+      ? manifestCreated(this, repository, manifest)
+      : readImageCreated(this, repository, digest);
   }
 
   /** A blob's bytes, verified against its digest; capped at `maxBytes`. */

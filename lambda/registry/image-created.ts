@@ -32,7 +32,19 @@ export async function readImageCreated(
   depth = 0,
 ): Promise<Date | undefined> {
   const manifest = await unlessGone(readManifest(client, repository, digest));
-  if (!manifest) return undefined;
+  return manifest ? manifestCreated(client, repository, manifest, depth) : undefined;
+}
+
+/**
+ * When the image of an already-read manifest was built: only the config (image) or the children
+ * (index) are read, not the manifest again.
+ */
+export async function manifestCreated(
+  client: RegistryClient,
+  repository: string,
+  manifest: { readonly json: Record<string, unknown>; readonly mediaType: string },
+  depth = 0,
+): Promise<Date | undefined> {
   const { json, mediaType } = manifest;
   const annotated = plausibleCreated(
     (json.annotations as Record<string, unknown> | undefined)?.[CREATED_ANNOTATION],
