@@ -1,3 +1,4 @@
+import { startRegistry } from './registry-process';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -212,4 +213,22 @@ export async function copyStorage(storageDir: string): Promise<string> {
 
 export async function removeStorageCopy(dir: string): Promise<void> {
   await removeTempDir(dir);
+}
+
+/** A seeded stress set at rest: the stopped registry's storage, to copy for each scenario. */
+export interface SeededStorage {
+  readonly seedDir: string;
+  readonly seeded: SeededSet;
+  /** The tags the stress policy keeps, with their digests. */
+  readonly kept: TagSnapshot;
+  /** The stress policy's file. */
+  readonly policy: string;
+}
+
+/** Seeds the stress set into a new registry, then stops it keeping its storage. */
+export async function seedStoppedStressSet(names: readonly string[]): Promise<SeededStorage> {
+  const registry = await startRegistry();
+  const seeded = await seedStressSet(registry.url, names);
+  await registry.stop({ keepStorage: true });
+  return { seedDir: registry.storageDir, seeded, kept: keptSubset(seeded.tags), policy: writeStressPolicy() };
 }

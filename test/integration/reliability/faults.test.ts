@@ -8,14 +8,12 @@ import {
   copyStorage,
   countTags,
   keptByPlan,
-  keptSubset,
   lostTags,
   removeStorageCopy,
-  seedStressSet,
+  seedStoppedStressSet,
   snapshotLines,
   snapshotTags,
   stressRepositories,
-  writeStressPolicy,
   type SeededSet,
   type TagSnapshot,
 } from '../../helpers/stress-set';
@@ -36,12 +34,7 @@ describe('Sweep: 1,000 tags through a fault-injecting proxy', () => {
 
   beforeAll(async () => {
     // Prepare once: 10 repositories × 100 tags, then stop the registry keeping its storage.
-    const registry = await startRegistry();
-    seeded = await seedStressSet(registry.url, REPOSITORIES);
-    await registry.stop({ keepStorage: true });
-    seedDir = registry.storageDir;
-    kept = keptSubset(seeded.tags);
-    policy = writeStressPolicy();
+    ({ seedDir, seeded, kept, policy } = await seedStoppedStressSet(REPOSITORIES));
   }, 90_000);
 
   afterAll(async () => {

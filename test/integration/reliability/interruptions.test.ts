@@ -9,14 +9,12 @@ import { startRegistry, type RegistryProcess } from '../../helpers/registry-proc
 import { recordMeasurement } from '../../helpers/run-report';
 import {
   copyStorage,
-  keptSubset,
   lostTags,
   removeStorageCopy,
-  seedStressSet,
+  seedStoppedStressSet,
   snapshotLines,
   snapshotTags,
   stressRepositories,
-  writeStressPolicy,
   type SeededSet,
   type TagSnapshot,
 } from '../../helpers/stress-set';
@@ -68,12 +66,7 @@ describe('Sweep: interrupted, raced and restarted', () => {
   let registry: RegistryProcess | undefined;
 
   beforeAll(async () => {
-    const seeding = await startRegistry();
-    seeded = await seedStressSet(seeding.url, REPOSITORIES);
-    await seeding.stop({ keepStorage: true });
-    seedDir = seeding.storageDir;
-    kept = keptSubset(seeded.tags);
-    policy = writeStressPolicy();
+    ({ seedDir, seeded, kept, policy } = await seedStoppedStressSet(REPOSITORIES));
   }, 120_000);
 
   afterAll(async () => {
