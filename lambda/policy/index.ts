@@ -13,7 +13,6 @@ export {
   type RuleOrder,
 } from './schema';
 export {
-  parsePolicy,
   compilePolicy,
   rulesForRepository,
   policyCoversRepository,
@@ -22,5 +21,6 @@ export {
   type CompiledRule,
   type ProtectPattern,
 } from './policy';
+export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
 export { plannedRemovals, deleteLimitProblem } from './limits';

@@ -1,6 +1,5 @@
-import YAML, { LineCounter } from 'yaml';
 import { parseDuration } from './duration';
-import { PolicyError, PolicySyntaxError } from './errors';
+import { PolicyError } from './errors';
 import { compileRepositoryGlobs, compileWholeTag } from './matchers';
 import { validatePolicyDocument, type PolicyDocument, type RuleDocument, type RuleOrder } from './schema';
 
@@ -30,52 +29,15 @@ export interface Policy {
   readonly rules: readonly CompiledRule[];
 }
 
-// A policy is a small hand-written file; aliases beyond this are an entity-expansion attack.
-const MAX_YAML_ALIAS_COUNT = 100;
-
-/**
- * Parses a policy from YAML or JSON text (YAML 1.2 reads both) and compiles it.
- *
- * @param text - the policy file's contents
- * @param source - where it came from (a file name), prefixed to each line of an error message
- * @throws PolicySyntaxError for bad YAML (with line and column) or an empty file
- * @throws PolicyError for a policy that parses but is invalid; every issue names its field
- */
-export function parsePolicy(text: string, source?: string): Policy {
-  const lineCounter = new LineCounter();
-  const document = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const issues = document.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      // The library's advice for this one names its own API; say what the user can change.
-      const message =
-        error.code === 'MULTIPLE_DOCS'
-          ? 'the policy must be a single YAML document'
-          : error.message.split('\n')[0];
-      return `line ${line}, column ${col}: ${message}`;
-    });
-    throw new PolicySyntaxError(issues, {
-      ...(source !== undefined && { source }),
-      cause: document.errors[0],
-    });
-  }
-  if (document.contents === null) {
-    throw new PolicySyntaxError(['the policy is empty'], { ...(source !== undefined && { source }) });
-  }
-  return compile(document.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT }), source);
-}
-
 /**
  * Validates and compiles a policy given as a value: a parsed file, the `REGSWEEP_POLICY` JSON
  * of a Lambda, or CDK props. A `PolicyDocument` compiles back to an equal document.
  *
+ * @param source - where it came from (a file name), prefixed to each line of an error message
+ *
  * @throws PolicyError listing every issue, each naming its field (`rules[1].tags: ...`)
  */
-export function compilePolicy(value: unknown): Policy {
-  return compile(value, undefined);
-}
-
-function compile(value: unknown, source: string | undefined): Policy {
+export function compilePolicy(value: unknown, source?: string): Policy {
   const { document, issues } = validatePolicyDocument(value);
   if (!document) throw new PolicyError(issues, { ...(source !== undefined && { source }) });
   return {
