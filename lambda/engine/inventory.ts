@@ -3,7 +3,7 @@ import { isIndex, type Digest, type Inventory, type RepositoryInventory, type Ta
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
   DEFAULT_CONCURRENCY,
-  RegistryError,
+  isNotFound,
   isPlaceholderFor,
   type ManifestContent,
   type RegistryClient,
@@ -145,7 +145,7 @@ async function resolveAndDate(
   try {
     content = await client.getManifest(repository, tag);
   } catch (error) {
-    if (error instanceof RegistryError && error.statusCode === 404) return null;
+    if (isNotFound(error)) return null;
     throw error;
   }
   const key = digestKey(repository, content.digest);

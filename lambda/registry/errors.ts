@@ -249,3 +249,8 @@ export class InvalidRegistryUrlError extends Error {
     this.name = 'InvalidRegistryUrlError';
   }
 }
+
+/** The registry answered 404: the manifest, blob or repository is gone (or never was). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof RegistryError && error.statusCode === 404;
+}

@@ -8,7 +8,7 @@ import {
   plausibleCreated,
   schema1Created,
 } from './created';
-import { RegistryError } from './errors';
+import { isNotFound } from './errors';
 import { readBlob, readManifest } from './manifests';
 
 /** The largest image config regsweep reads (configs with long histories reach a few hundred KiB). */
@@ -79,7 +79,7 @@ async function unlessGone<T>(read: Promise<T>): Promise<T | undefined> {
   try {
     return await read;
   } catch (error) {
-    if (error instanceof RegistryError && error.statusCode === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

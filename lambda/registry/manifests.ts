@@ -11,7 +11,7 @@ import {
 } from '../domain';
 import { repositoryScope, type Scope } from './auth';
 import type { RegistryClient } from './client';
-import { DigestMismatchError, RegistryError } from './errors';
+import { DigestMismatchError, isNotFound, RegistryError } from './errors';
 import { isPlaceholderFor, placeholderSize } from './placeholder';
 import { firstHeader, parseJsonBody, type TransportResponse } from './transport';
 import type { ManifestContent, ResolvedManifest } from './types';
@@ -63,7 +63,7 @@ export async function resolveManifest(
     content = await readManifest(client, repository, reference);
   } catch (error) {
     // The manifest vanished between HEAD and GET: the same answer a 404 HEAD gives.
-    if (error instanceof RegistryError && error.statusCode === 404) return null;
+    if (isNotFound(error)) return null;
     throw error;
   }
   return {
