@@ -1,12 +1,5 @@
 import pMap from 'p-map';
-import {
-  isIndex,
-  summarizePlan,
-  type Digest,
-  type Plan,
-  type PlannedTag,
-  type RepositoryPlan,
-} from '../domain';
+import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
 import {
   AuthenticationError,
   DeletionDisabledError,
@@ -15,7 +8,7 @@ import {
   type RegistryClient,
 } from '../registry';
 import { SweepInterruptedError } from './errors';
-import { indexChildren, readCurrentTags } from './inventory';
+import { heldDigests, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export interface ExecuteOptions {
@@ -171,21 +164,12 @@ async function verifyRepository(
   };
 
   // Digests that must survive: those of every tag not about to be removed, and their children.
-  const held = new Map<Digest, string>();
-  const heldIndexes: Array<{ tag: string; digest: Digest }> = [];
-  for (const [tag, manifest] of current) {
-    if (isPlannedRemoval(tag, manifest.digest)) continue;
-    held.set(manifest.digest, tag);
-    if (isIndex(manifest.mediaType)) heldIndexes.push({ tag, digest: manifest.digest });
-  }
-  const known = options.knownChildren?.get(name);
-  await pMap(
-    heldIndexes,
-    async ({ tag, digest }) => {
-      const children = known?.get(digest) ?? indexChildren((await client.getManifest(name, digest)).json);
-      for (const child of children) if (!held.has(child)) held.set(child, `${tag} (index child)`);
-    },
-    { concurrency: options.concurrency },
+  const held = await heldDigests(
+    client,
+    name,
+    [...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
+    options.concurrency,
+    options.knownChildren?.get(name),
   );
 
   const deletes = new Map<Digest, PlannedTag[]>();
@@ -200,7 +184,7 @@ async function verifyRepository(
     } else if (tag.action === 'untag') {
       removals.push({ kind: 'untag', repository: name, tag });
     } else if (held.has(tag.digest)) {
-      skipChanged(tag, `its digest is now also held by '${held.get(tag.digest)}'`);
+      skipChanged(tag, `its digest is now also held by '${held.get(tag.digest)?.[0]}'`);
     } else {
       const group = deletes.get(tag.digest) ?? [];
       group.push(tag);

@@ -251,6 +251,42 @@ export async function readCurrentTags(
   return current;
 }
 
+/**
+ * The digests that `holders` (tag → what it resolves to) keep alive, each with the tags holding
+ * it: their own digests first, then the manifests their indexes point at (`<tag> (index child)`),
+ * since deleting either would break a holder. Index children come from `known` (read while
+ * planning) where given, else from the registry, each index once.
+ */
+export async function heldDigests(
+  client: RegistryClient,
+  repository: string,
+  holders: Iterable<readonly [string, ResolvedManifest]>,
+  concurrency: number,
+  known?: ReadonlyMap<Digest, readonly Digest[]>,
+): Promise<Map<Digest, string[]>> {
+  const held = new Map<Digest, string[]>();
+  const hold = (digest: Digest, by: string): void => {
+    const list = held.get(digest);
+    if (list) list.push(by);
+    else held.set(digest, [by]);
+  };
+  const indexes: Array<{ tag: string; digest: Digest }> = [];
+  for (const [tag, manifest] of holders) {
+    hold(manifest.digest, tag);
+    if (isIndex(manifest.mediaType)) indexes.push({ tag, digest: manifest.digest });
+  }
+  const children = await pMap(
+    indexes,
+    async ({ tag, digest }) => ({
+      tag,
+      digests: known?.get(digest) ?? indexChildren((await client.getManifest(repository, digest)).json),
+    }),
+    { concurrency },
+  );
+  for (const { tag, digests } of children) for (const child of digests) hold(child, `${tag} (index child)`);
+  return held;
+}
+
 function digestKey(repository: string, digest: Digest): string {
   return `${repository}@${digest}`;
 }

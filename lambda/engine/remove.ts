@@ -1,6 +1,6 @@
-import { isIndex, type Digest } from '../domain';
+import type { Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
-import { indexChildren, readCurrentTags } from './inventory';
+import { heldDigests, readCurrentTags } from './inventory';
 
 /** What `removeTag` did. */
 export interface TagRemoval {
@@ -42,15 +42,8 @@ export async function removeTag(
   const target = current.get(tag);
   if (!target) throw new NotFoundError(`${repository}:${tag} does not exist`);
 
-  const heldBy: string[] = [];
-  for (const [other, manifest] of current) {
-    if (other === tag) continue;
-    if (manifest.digest === target.digest) heldBy.push(other);
-    else if (isIndex(manifest.mediaType)) {
-      const children = indexChildren((await client.getManifest(repository, manifest.digest)).json);
-      if (children.includes(target.digest)) heldBy.push(`${other} (index child)`);
-    }
-  }
+  const others = [...current].filter(([other]) => other !== tag);
+  const heldBy = (await heldDigests(client, repository, others, concurrency)).get(target.digest) ?? [];
   if (heldBy.length > 0) {
     const method = await client.untag(repository, tag);
     return { digest: target.digest, outcome: 'untagged', heldBy: heldBy.sort(), method };
