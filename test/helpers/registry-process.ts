@@ -18,7 +18,7 @@ export type { NotificationEndpoint, TokenAuthSettings } from './registry-config'
 
 /** How long a registry may take to answer `GET /v2/` after spawning (it usually takes ~50 ms). */
 export const REGISTRY_START_TIMEOUT_MS = 10_000;
-/** How long `stop()` waits after SIGTERM before SIGKILL. */
+/** How long `stop()` waits after SIGTERM before SIGKILL (plus the drain timeout, when set). */
 export const REGISTRY_STOP_TIMEOUT_MS = 3_000;
 const READY_POLL_INTERVAL_MS = 20;
 /** Fresh ports tried when the chosen one was taken before the registry could bind it. */
@@ -99,6 +99,8 @@ export function registryBinary(): string | undefined {
 
 /** Starts a registry and resolves once `GET /v2/` answers 200 or 401. */
 export async function startRegistry(options: RegistryProcessOptions = {}): Promise<RegistryProcess> {
+  // A draining registry gets its whole drain time: a SIGKILL mid-DELETE leaves dangling tags.
+  const stopGraceMs = REGISTRY_STOP_TIMEOUT_MS + goDurationMs(options.drainTimeout);
   const binary = registryBinary();
   if (!binary) {
     throw new RegistryProcessError(
@@ -176,7 +178,7 @@ export async function startRegistry(options: RegistryProcessOptions = {}): Promi
   };
 
   const stopChild = async (): Promise<void> => {
-    if (child) await terminate(child);
+    if (child) await terminate(child, stopGraceMs);
     child = undefined;
   };
 
@@ -266,11 +268,22 @@ async function waitUntilReady(url: string, child: ChildProcess, instanceId: stri
   throw new Error(`no 200/401 from GET /v2/ within ${REGISTRY_START_TIMEOUT_MS} ms (${lastProblem})`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+async function terminate(child: ChildProcess, graceMs = REGISTRY_STOP_TIMEOUT_MS): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), REGISTRY_STOP_TIMEOUT_MS);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** Milliseconds of a simple Go duration (`5s`, `500ms`, `1m`); 0 when absent. */
+function goDurationMs(duration: string | undefined): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(duration ?? '');
+  if (!match) {
+    if (duration !== undefined) throw new RegistryProcessError(`unsupported drain timeout '${duration}'`);
+    return 0;
+  }
+  const unitMs = { ms: 1, s: 1_000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+  return Number(match[1]) * unitMs;
 }
