@@ -40,6 +40,8 @@ type Removal =
  * cannot be read again has its removals `failed`. Fatal registry errors (deletion disabled, bad
  * credentials, unreachable) stop the run: before any removal they are thrown as they are; after
  * one, as {@link SweepInterruptedError} carrying the plan with every unfinished removal `failed`.
+ * After a repository's removals, tags the registry left listed but pointing at nothing are cleared
+ * (see {@link clearDanglingTags}).
  */
 export async function executePlan(
   client: RegistryClient,
@@ -115,6 +117,13 @@ export async function executePlan(
       carryOut,
       { concurrency: options.concurrency },
     );
+    if (fatal) break;
+    try {
+      removed += await clearDanglingTags(client, repository);
+    } catch (error) {
+      // The check could not list the tags: the results stand as the removals reported them.
+      if (isFatal(error)) fatal = error;
+    }
   }
   if (fatal) {
     if (removed === 0) throw fatal;
@@ -129,6 +138,81 @@ export async function executePlan(
 /** The tags of a repository's plan that are to be removed. */
 function removalsOf(repository: RepositoryPlan): PlannedTag[] {
   return repository.tags.filter((tag) => tag.action !== 'keep');
+}
+
+/**
+ * Looks at a repository once more after its removals. distribution 2.x deletes a manifest before
+ * it removes the tags on it: a DELETE that fails in between (a 500 when a push rewrites one of the
+ * repository's tag links at that moment, or the registry stopping mid-request) leaves the digest's
+ * tags listed but pointing at nothing, where no pull reaches them and no later plan sees them. A
+ * tag this sweep removed, or failed to remove, that is still listed but no longer resolves is
+ * cleared with an untag, and reported done. One tag list per repository when nothing is left over.
+ * Returns how many removals this turned from failed into done.
+ */
+async function clearDanglingTags(client: RegistryClient, repository: RepositoryPlan): Promise<number> {
+  const name = repository.name;
+  const attempted = repository.tags.filter(
+    (tag) => tag.result === 'deleted' || tag.result === 'untagged' || tag.result === 'failed',
+  );
+  if (attempted.length === 0) return 0;
+  let listed = await listTags(client, name);
+  let completed = 0;
+  for (const tag of attempted) {
+    // Still resolving: pushed again since, or (failed) the manifest is still there.
+    if (!(await dangles(client, name, tag.tag, listed))) continue;
+    const left = 'the manifest was gone but the tag still listed, pointing at nothing';
+    let failure: unknown;
+    // Clearing writes to the repository too, and can meet the same race: while the tag still
+    // dangles, up to CLEARING_ROUNDS untags.
+    for (let round = 1; round <= CLEARING_ROUNDS; round += 1) {
+      try {
+        await client.untag(name, tag.tag);
+        failure = undefined;
+        break;
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        failure = error;
+      }
+      listed = await listTags(client, name);
+      if (!(await dangles(client, name, tag.tag, listed))) {
+        // Gone after all, or left pointing at the placeholder (the error says which to delete).
+        if (!listed.has(tag.tag)) failure = undefined;
+        break;
+      }
+    }
+    if (failure !== undefined) {
+      markFailed(tag, failure, `${left}, and clearing it failed`);
+      continue;
+    }
+    if (tag.result === 'failed') {
+      completed += 1;
+      tag.reason = `${tag.reason}; the registry answered an error (${tag.error ?? 'unknown'}), yet ${left}: cleared`;
+      delete tag.error;
+    } else {
+      tag.reason = `${tag.reason}; ${left}: cleared`;
+    }
+    tag.result = tag.action === 'untag' ? 'untagged' : 'deleted';
+  }
+  return completed;
+}
+
+/** How many untags {@link clearDanglingTags} tries on one tag that keeps dangling. */
+const CLEARING_ROUNDS = 3;
+
+async function listTags(client: RegistryClient, repository: string): Promise<Set<string>> {
+  const listed = new Set<string>();
+  for await (const tag of client.tags(repository)) listed.add(tag);
+  return listed;
+}
+
+/** Whether `tag` is listed but resolves to nothing. */
+async function dangles(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  listed: ReadonlySet<string>,
+): Promise<boolean> {
+  return listed.has(tag) && (await client.resolve(repository, tag)) === null;
 }
 
 /**

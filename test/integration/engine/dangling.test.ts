@@ -1,0 +1,133 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Digest, Plan } from '../../../lambda/domain';
+import { executePlan, planRun } from '../../../lambda/engine';
+import { compilePolicy } from '../../../lambda/policy';
+import { RegistryClient } from '../../../lambda/registry';
+import { startGateProxy, type GateProxy, type GatedRequest } from '../../helpers/gate-proxy';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../helpers/pusher';
+import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+
+const REPOSITORY = 'team/app';
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
+const policy = compilePolicy({ rules: [{ name: 'builds', tags: '(build|alias)-\\d+', keep: 1 }] });
+
+/**
+ * What distribution 2.x leaves when a digest DELETE fails halfway: the manifest's revision link
+ * is gone (no pull, no HEAD reaches it), the tags on it are still listed.
+ */
+function removeManifestOnly(registry: RegistryProcess, digest: Digest): void {
+  const revisions = join(
+    registry.storageDir,
+    'docker/registry/v2/repositories',
+    REPOSITORY,
+    '_manifests/revisions',
+  );
+  rmSync(join(revisions, 'sha256', digest.slice('sha256:'.length)), { recursive: true, force: true });
+}
+
+describe('Function: executePlan (tags a failed digest delete leaves dangling)', () => {
+  let registry: RegistryProcess;
+  let proxy: GateProxy | undefined;
+  let client: RegistryClient | undefined;
+  let digests: Digest[];
+
+  beforeEach(async () => {
+    registry = await startRegistry();
+    // build-1 and alias-1 share one digest, build-2 has its own, build-3 is kept.
+    digests = [];
+    for (let n = 1; n <= 3; n += 1)
+      digests[n] = (
+        await pushImage(registry.url, REPOSITORY, `build-${n}`, { created: daysAgo(10 - n) })
+      ).digest;
+    await retag(registry.url, REPOSITORY, 'alias-1', digests[1] as Digest);
+  });
+
+  afterEach(async () => {
+    await client?.close();
+    await proxy?.stop();
+    await registry.stop();
+  });
+
+  /** Plans directly, then sweeps through a proxy whose `hook` sees every request. */
+  async function sweepThrough(
+    hook: (request: GatedRequest) => void,
+  ): Promise<{ plan: Plan; requests: string[] }> {
+    const planner = new RegistryClient({ registry: registry.url });
+    const { plan } = await planRun({ client: planner, policy });
+    await planner.close();
+    const requests: string[] = [];
+    proxy = await startGateProxy(registry.url, (request) => {
+      requests.push(`${request.method} ${request.path}`);
+      hook(request);
+    });
+    client = new RegistryClient({ registry: proxy.url, retry: { maxRetries: 0 } });
+    const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });
+    return { plan: result, requests };
+  }
+
+  const byTag = (plan: Plan) => new Map(plan.repositories[0]?.tags.map((tag) => [tag.tag, tag]));
+  const deleteOf = (digest: Digest | undefined) => `DELETE /v2/${REPOSITORY}/manifests/${digest}`;
+
+  it('clears them and reports the removal done when the DELETE failed after removing the manifest', async () => {
+    // Prepare: the DELETE of build-1's digest removes the manifest, then fails (502).
+    const { plan, requests } = await sweepThrough((request) => {
+      if (`${request.method} ${request.path}` !== deleteOf(digests[1])) return;
+      removeManifestOnly(registry, digests[1] as Digest);
+      throw new Error('the storage driver failed');
+    });
+
+    // Assess: both tags on that digest are gone and reported deleted, with what happened.
+    const tags = byTag(plan);
+    for (const name of ['build-1', 'alias-1']) {
+      expect(tags.get(name)).toMatchObject({ action: 'delete', result: 'deleted' });
+      expect(tags.get(name)?.error).toBeUndefined();
+      expect(tags.get(name)?.reason).toMatch(
+        /the registry answered an error \(.*502.*\), yet the manifest was gone but the tag still listed, pointing at nothing: cleared$/,
+      );
+    }
+    expect(tags.get('build-2')).toMatchObject({ result: 'deleted' });
+    expect(plan.summary.failed).toBe(0);
+    expect(await listTagsRaw(registry.url, REPOSITORY)).toEqual(['build-3']);
+    expect(await headDigestRaw(registry.url, REPOSITORY, 'build-3')).toBe(digests[3]);
+    // One DELETE per digest, one tag list after them, then the clearing of the two tags.
+    expect(requests.filter((line) => line === deleteOf(digests[1]))).toHaveLength(1);
+    expect(requests.filter((line) => line.startsWith(`GET /v2/${REPOSITORY}/tags/list`))).toHaveLength(2);
+  });
+
+  it('clears them when the DELETE answered 404 because the manifest was already gone', async () => {
+    // Prepare: the manifest goes just before the DELETE reaches the registry, which answers 404.
+    const { plan } = await sweepThrough((request) => {
+      if (`${request.method} ${request.path}` === deleteOf(digests[1]))
+        removeManifestOnly(registry, digests[1] as Digest);
+    });
+
+    const tags = byTag(plan);
+    for (const name of ['build-1', 'alias-1']) {
+      expect(tags.get(name)).toMatchObject({ result: 'deleted' });
+      expect(tags.get(name)?.reason).toMatch(
+        /; the manifest was gone but the tag still listed, pointing at nothing: cleared$/,
+      );
+    }
+    expect(await listTagsRaw(registry.url, REPOSITORY)).toEqual(['build-3']);
+  });
+
+  it('leaves a failed removal failed when the manifest is still there, at the cost of one tag list', async () => {
+    const { plan, requests } = await sweepThrough((request) => {
+      if (`${request.method} ${request.path}` === deleteOf(digests[1]))
+        throw new Error('the storage driver failed');
+    });
+
+    const tags = byTag(plan);
+    for (const name of ['build-1', 'alias-1']) {
+      expect(tags.get(name)).toMatchObject({ result: 'failed' });
+      expect(tags.get(name)?.error).toContain('502');
+      expect(await headDigestRaw(registry.url, REPOSITORY, name)).toBe(digests[1]);
+    }
+    expect(plan.summary.failed).toBe(2);
+    expect(requests.filter((line) => line.startsWith(`GET /v2/${REPOSITORY}/tags/list`))).toHaveLength(2);
+    expect(requests.filter((line) => line.startsWith('PUT '))).toHaveLength(0);
+  });
+});
