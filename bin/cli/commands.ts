@@ -91,10 +91,13 @@ export async function deleteCommand(
       io.stdout.write(`deleted ${parsed.repository}@${removal.digest} and every tag on it: ${tags}\n`);
     } else {
       const removal = await removeTag(client, parsed.repository, parsed.tag);
+      const what = formatReference(parsed);
       io.stdout.write(
         removal.outcome === 'deleted'
-          ? `deleted ${formatReference(parsed)} (${removal.digest}; no other tag held it)\n`
-          : `untagged ${formatReference(parsed)} (${removal.method}); ${removal.digest} stays for: ${removal.heldBy.join(', ')}\n`,
+          ? `deleted ${what} (${removal.digest}; no other tag held it)\n`
+          : removal.outcome === 'cleared'
+            ? `cleared ${what} (${removal.method}): it was listed, but its manifest ${removal.digest} was gone already\n`
+            : `untagged ${what} (${removal.method}); ${removal.digest} stays for: ${removal.heldBy.join(', ')}\n`,
       );
     }
     return ExitCode.Done;

@@ -21,7 +21,8 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 }
 
 function actionLabel(tag: PlannedTag): string {
-  return tag.shared ? 'keep (shared)' : tag.action;
+  if (tag.shared) return 'keep (shared)';
+  return tag.dangling ? `${tag.action} (dangling)` : tag.action;
 }
 
 /** The human rendering of a plan: a table per repository (results after a sweep) and a summary line. */

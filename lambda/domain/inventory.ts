@@ -18,10 +18,23 @@ export interface TagRecord {
   readonly children?: readonly Digest[];
 }
 
+/**
+ * A tag that is listed but whose manifest is gone, as a digest DELETE that failed halfway leaves
+ * it (distribution deletes the manifest, then its tags): nothing can pull it, and removing it
+ * finishes that delete.
+ */
+export interface DanglingTag {
+  readonly tag: string;
+  /** The manifest the tag still names, as the registry reports it. */
+  readonly digest: Digest;
+}
+
 /** The tags of one repository. */
 export interface RepositoryInventory {
   readonly name: string;
   readonly tags: readonly TagRecord[];
+  /** Listed tags whose manifest is gone; none when absent. */
+  readonly dangling?: readonly DanglingTag[];
 }
 
 /** What the planner sees: every tag of every repository in scope, with digest and age. */

@@ -22,6 +22,11 @@ export interface PlannedTag {
   reason: string;
   /** Set when the tag is kept only because its digest is shared with a kept tag and untag is impossible. */
   shared?: boolean;
+  /**
+   * Set when the tag is listed but its manifest (`digest`) is gone, after a digest delete that
+   * failed halfway; `mediaType` is then empty and `created` null. Its removal is an `untag`.
+   */
+  dangling?: boolean;
   result?: TagResult;
   /** How an untag was carried out. */
   method?: UntagMethod;

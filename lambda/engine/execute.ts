@@ -121,8 +121,12 @@ export async function executePlan(
     try {
       removed += await clearDanglingTags(client, repository);
     } catch (error) {
-      // The check could not list the tags: the results stand as the removals reported them.
+      // The tags could not be listed: the removals' results stand as they are.
       if (isFatal(error)) fatal = error;
+      for (const tag of repository.tags)
+        if (tag.dangling && tag.action === 'untag' && tag.result === undefined) markFailed(tag, error);
+    } finally {
+      for (const tag of repository.tags) if (tag.dangling && tag.action === 'untag') removing.tick();
     }
   }
   if (fatal) {
@@ -141,25 +145,33 @@ function removalsOf(repository: RepositoryPlan): PlannedTag[] {
 }
 
 /**
- * Looks at a repository once more after its removals. distribution 2.x deletes a manifest before
- * it removes the tags on it: a DELETE that fails in between (a 500 when a push rewrites one of the
- * repository's tag links at that moment, or the registry stopping mid-request) leaves the digest's
- * tags listed but pointing at nothing, where no pull reaches them and no later plan sees them. A
- * tag this sweep removed, or failed to remove, that is still listed but no longer resolves is
- * cleared with an untag, and reported done. One tag list per repository when nothing is left over.
- * Returns how many removals this turned from failed into done.
+ * Clears the repository's dangling tags: those planned as such, and those this sweep's removals
+ * left. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE that fails
+ * in between (a 500 when a push rewrites one of the repository's tag links at that moment, or the
+ * registry stopping mid-request) leaves the digest's tags listed but pointing at nothing. So after
+ * a repository's removals its tags are listed once more; a tag this sweep removed, or failed to
+ * remove, that is still listed but no longer resolves is cleared with an untag and reported done.
+ * One tag list per repository when nothing is left over. Returns how many removals this turned
+ * from failed (or not yet done) into done.
  */
 async function clearDanglingTags(client: RegistryClient, repository: RepositoryPlan): Promise<number> {
   const name = repository.name;
+  const planned = repository.tags.filter((tag) => tag.dangling && tag.action === 'untag');
   const attempted = repository.tags.filter(
-    (tag) => tag.result === 'deleted' || tag.result === 'untagged' || tag.result === 'failed',
+    (tag) =>
+      !tag.dangling && (tag.result === 'deleted' || tag.result === 'untagged' || tag.result === 'failed'),
   );
-  if (attempted.length === 0) return 0;
+  if (planned.length === 0 && attempted.length === 0) return 0;
   let listed = await listTags(client, name);
   let completed = 0;
-  for (const tag of attempted) {
-    // Still resolving: pushed again since, or (failed) the manifest is still there.
-    if (!(await dangles(client, name, tag.tag, listed))) continue;
+  for (const tag of [...planned, ...attempted]) {
+    if (!(await dangles(client, name, tag.tag, listed))) {
+      // Planned: removed, or pushed again, since planning. Otherwise: still resolving, as it was
+      // pushed again since, or (failed) the manifest is still there.
+      if (tag.dangling)
+        skipChanged(tag, listed.has(tag.tag) ? 'the tag was pushed again' : 'the tag no longer exists');
+      continue;
+    }
     const left = 'the manifest was gone but the tag still listed, pointing at nothing';
     let failure: unknown;
     // Clearing writes to the repository too, and can meet the same race: while the tag still
@@ -181,10 +193,12 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
       }
     }
     if (failure !== undefined) {
-      markFailed(tag, failure, `${left}, and clearing it failed`);
+      markFailed(tag, failure, tag.dangling ? undefined : `${left}, and clearing it failed`);
       continue;
     }
-    if (tag.result === 'failed') {
+    if (tag.dangling) {
+      completed += 1;
+    } else if (tag.result === 'failed') {
       completed += 1;
       tag.reason = `${tag.reason}; the registry answered an error (${tag.error ?? 'unknown'}), yet ${left}: cleared`;
       delete tag.error;
@@ -259,7 +273,8 @@ async function verifyRepository(
   const deletes = new Map<Digest, PlannedTag[]>();
   const removals: Removal[] = [];
   for (const tag of repository.tags) {
-    if (tag.action === 'keep') continue;
+    // A dangling tag does not resolve, so it is not in `current`: clearDanglingTags removes it.
+    if (tag.action === 'keep' || tag.dangling) continue;
     const now = current.get(tag.tag);
     if (!now) {
       skipChanged(tag, 'the tag no longer exists');

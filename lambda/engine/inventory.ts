@@ -1,5 +1,12 @@
 import pMap from 'p-map';
-import { isIndex, type Digest, type Inventory, type RepositoryInventory, type TagRecord } from '../domain';
+import {
+  isIndex,
+  type DanglingTag,
+  type Digest,
+  type Inventory,
+  type RepositoryInventory,
+  type TagRecord,
+} from '../domain';
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
   DEFAULT_CONCURRENCY,
@@ -53,21 +60,12 @@ export interface PlaceholderTag {
  * Reads every tag of the selected repositories. Where a rule orders or filters by age: one GET of
  * each tag's manifest (full Accept list), then once per unique digest the image's config (its
  * creation time). Elsewhere: one HEAD per tag, then once per index digest its children.
+ *
+ * Tags that interrupted untags left on a placeholder are set apart: a placeholder has no age, so
+ * the planner would count it as the newest build of its stream and remove a tag it kept before.
+ * Removing those tags finishes the untags. Dangling tags go in each repository's `dangling`.
  */
 export async function collectInventory(
-  client: RegistryClient,
-  policy: Policy,
-  options: InventoryOptions = {},
-): Promise<Inventory> {
-  return (await collectInventoryAndPlaceholders(client, policy, options)).inventory;
-}
-
-/**
- * {@link collectInventory}, with the tags that interrupted untags left on a placeholder set apart:
- * a placeholder has no age, so the planner would count it as the newest build of its stream and
- * remove a tag it kept before. Removing those tags finishes the untags.
- */
-export async function collectInventoryAndPlaceholders(
   client: RegistryClient,
   policy: Policy,
   options: InventoryOptions = {},
@@ -97,9 +95,9 @@ export async function collectInventoryAndPlaceholders(
   const resolved = await pMap(
     tagLists.flatMap(({ name, tags }) => tags.map((tag) => ({ name, tag }))),
     async ({ name, tag }) => {
-      // A tag removed since listing simply drops out (null). Where a rule needs ages the
-      // manifest must be read anyway: one GET by tag then resolves the tag too, instead of a
-      // HEAD followed by a GET of the same manifest by digest.
+      // A tag removed since listing, or dangling, resolves to null (told apart below). Where a
+      // rule needs ages the manifest must be read anyway: one GET by tag then resolves the tag
+      // too, instead of a HEAD followed by a GET of the same manifest by digest.
       const manifest = needsAge.get(name)
         ? await resolveAndDate(client, name, tag, dated)
         : await client.resolve(name, tag);
@@ -110,6 +108,11 @@ export async function collectInventoryAndPlaceholders(
   );
 
   const facts = await collectDigestFacts(client, resolved, dated, concurrency, options.progress);
+  const dangling = await findDangling(
+    client,
+    resolved.filter((entry) => entry.manifest === null),
+    concurrency,
+  );
   const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
   const placeholders: PlaceholderTag[] = [];
   for (const { name, tag, manifest } of resolved) {
@@ -127,8 +130,36 @@ export async function collectInventoryAndPlaceholders(
       ...(known?.children && { children: known.children }),
     });
   }
-  const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => ({ name, tags }));
+  const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => {
+    const left = dangling.get(name);
+    return left ? { name, tags, dangling: left } : { name, tags };
+  });
   return { inventory: { registry: client.registry, repositories }, placeholders };
+}
+
+/**
+ * Which of the listed tags that did not resolve are dangling (their manifest gone, the tag left:
+ * see {@link DanglingTag}) rather than removed since listing: one GET each, whose 404 names the
+ * revision on distribution. Per repository.
+ */
+async function findDangling(
+  client: RegistryClient,
+  unresolved: ReadonlyArray<{ name: string; tag: string }>,
+  concurrency: number,
+): Promise<Map<string, DanglingTag[]>> {
+  const found = await pMap(
+    unresolved,
+    async ({ name, tag }) => ({ name, tag, digest: await client.danglingRevision(name, tag) }),
+    { concurrency },
+  );
+  const byRepository = new Map<string, DanglingTag[]>();
+  for (const { name, tag, digest } of found) {
+    if (!digest) continue;
+    const list = byRepository.get(name) ?? [];
+    list.push({ tag, digest });
+    byRepository.set(name, list);
+  }
+  return byRepository;
 }
 
 /**

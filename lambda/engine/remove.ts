@@ -1,12 +1,15 @@
-import type { Digest } from '../domain';
+import { isTag, type Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { heldDigests, readCurrentTags } from './inventory';
 
 /** What `removeTag` did. */
 export interface TagRemoval {
   readonly digest: Digest;
-  /** `deleted`: no other tag held the digest, so the manifest went; `untagged`: only the tag went. */
-  readonly outcome: 'deleted' | 'untagged';
+  /**
+   * `deleted`: no other tag held the digest, so the manifest went; `untagged`: only the tag went;
+   * `cleared`: the tag was dangling (its manifest, `digest`, gone already) and is gone now.
+   */
+  readonly outcome: 'deleted' | 'untagged' | 'cleared';
   /** The other tags (or kept indexes) that hold the same digest, when untagged. */
   readonly heldBy: readonly string[];
   readonly method?: 'delete-tag' | 'placeholder';
@@ -40,7 +43,12 @@ export async function removeTag(
 ): Promise<TagRemoval> {
   const current = await readCurrentTags(client, repository, concurrency);
   const target = current.get(tag);
-  if (!target) throw new NotFoundError(`${repository}:${tag} does not exist`);
+  if (!target) {
+    const revision = await client.danglingRevision(repository, tag);
+    if (!revision) throw new NotFoundError(`${repository}:${tag} does not exist`);
+    const method = await client.untag(repository, tag);
+    return { digest: revision, outcome: 'cleared', heldBy: [], method };
+  }
 
   const others = [...current].filter(([other]) => other !== tag);
   const heldBy = (await heldDigests(client, repository, others, concurrency)).get(target.digest) ?? [];
@@ -65,7 +73,14 @@ export async function removeDigest(
   concurrency = DEFAULT_CONCURRENCY,
 ): Promise<DigestRemoval> {
   const target = await client.resolve(repository, reference);
-  if (!target) throw new NotFoundError(`${repository}:${reference} does not exist`);
+  if (!target) {
+    const revision = isTag(reference) ? await client.danglingRevision(repository, reference) : undefined;
+    throw new NotFoundError(
+      revision
+        ? `${repository}:${reference} has no manifest to delete: ${revision} is gone already, the tag was left (remove it without --digest)`
+        : `${repository}:${reference} does not exist`,
+    );
+  }
   const current = await readCurrentTags(client, repository, concurrency);
   const tags = [...current].filter(([, manifest]) => manifest.digest === target.digest).map(([tag]) => tag);
   await client.deleteManifest(repository, target.digest);

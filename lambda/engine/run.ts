@@ -3,7 +3,7 @@ import { planCleanup, plannedRemovals, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError } from './errors';
 import { executePlan } from './execute';
-import { collectInventoryAndPlaceholders, type PlaceholderTag } from './inventory';
+import { collectInventory, type PlaceholderTag } from './inventory';
 import type { ProgressListener } from './progress';
 
 export interface RunOptions {
@@ -24,11 +24,7 @@ export interface PlannedRun {
 
 /** Reads the registry and decides: nothing is removed. */
 export async function planRun(options: RunOptions): Promise<PlannedRun> {
-  const { inventory, placeholders } = await collectInventoryAndPlaceholders(
-    options.client,
-    options.policy,
-    options,
-  );
+  const { inventory, placeholders } = await collectInventory(options.client, options.policy, options);
   const plan = planCleanup(inventory, options.policy, (options.now ?? (() => new Date()))(), {
     dryRun: true,
   });

@@ -1,5 +1,13 @@
 import { summarizePlan } from '../domain';
-import type { Digest, Inventory, Plan, PlannedTag, RepositoryInventory, RepositoryPlan } from '../domain';
+import type {
+  DanglingTag,
+  Digest,
+  Inventory,
+  Plan,
+  PlannedTag,
+  RepositoryInventory,
+  RepositoryPlan,
+} from '../domain';
 import { TagEntry } from './entry';
 import { rulesForRepository, type CompiledRule, type Policy, type ProtectPattern } from './policy';
 import { PROTECT_RULE_NAME } from './schema';
@@ -91,10 +99,47 @@ function planRepository(
   const survival = new DigestSurvival(firstOnDigest, indexParents(entries, firstOnDigest));
   for (const entry of referrers) survival.decided(entry);
 
-  return {
-    name: repository.name,
-    tags: entries.map((entry) => toPlannedTag(entry, survival, untagSupported)),
+  const tags = entries.map((entry) => toPlannedTag(entry, survival, untagSupported));
+  if (repository.dangling?.length) {
+    for (const dangling of repository.dangling)
+      tags.push(planDangling(dangling, policy, rules, untagSupported));
+    tags.sort((a, b) => compareText(a.tag, b.tag));
+  }
+  return { name: repository.name, tags };
+}
+
+/**
+ * Decides a tag whose manifest is gone. It is no image (no age, no place in a stream): the policy
+ * only says whether its name may go. Protected, matched by no rule, or matched by a rule that
+ * removes nothing: kept. Otherwise it is removed (`untag`: the manifest is gone already).
+ */
+function planDangling(
+  dangling: DanglingTag,
+  policy: Policy,
+  rules: readonly CompiledRule[],
+  untagSupported: boolean,
+): PlannedTag {
+  const gone = 'listed, but its manifest is gone (a digest delete failed halfway)';
+  const planned: PlannedTag = {
+    tag: dangling.tag,
+    digest: dangling.digest,
+    mediaType: '',
+    created: null,
+    action: 'keep',
+    rule: null,
+    reason: '',
+    dangling: true,
   };
+  const protector = firstMatching(policy.protect, dangling.tag);
+  if (protector)
+    return { ...planned, rule: PROTECT_RULE_NAME, reason: `protected by '${protector.source}'; ${gone}` };
+  const rule = rules[firstMatchingRule(rules, dangling.tag)];
+  if (!rule) return { ...planned, reason: `no rule matches; ${gone}` };
+  if (rule.keep === undefined && rule.olderThanMs === undefined)
+    return { ...planned, rule: rule.name, reason: `rule '${rule.name}' removes nothing; ${gone}` };
+  if (!untagSupported)
+    return { ...planned, rule: rule.name, reason: `${gone}, and untag is unsupported: kept` };
+  return { ...planned, action: 'untag', rule: rule.name, reason: `${gone}: removing the tag finishes it` };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { Agent, type Dispatcher } from 'undici';
 
-import { isTag, InvalidReferenceError, type Digest } from '../domain';
+import type { Digest } from '../domain';
 import packageJson from '../../package.json';
 import { Authenticator, type AuthAttempt } from './authenticator';
 import { repositoryScope, type Scope } from './auth';
 import { manifestCreated, readImageCreated } from './image-created';
 import { listEntries, MAX_LIST_PAGE_BYTES } from './listing';
-import { putManifest, readBlob, readManifest, resolveManifest } from './manifests';
+import { putManifest, readBlob, readDanglingRevision, readManifest, resolveManifest } from './manifests';
 import { registryOrigin } from './registry-url';
 import {
   DeletionDisabledError,
@@ -21,6 +21,7 @@ import {
   checkDigest,
   checkReference,
   checkRepository,
+  checkTag,
   nonNegativeInteger,
   positiveInteger,
 } from './validation';
@@ -110,6 +111,15 @@ export class RegistryClient {
   }
 
   /**
+   * For a tag that is listed but whose manifest is gone (a digest DELETE that failed halfway):
+   * the digest it still names, as distribution reports it. Undefined when the tag resolves, does
+   * not exist, or the registry does not say.
+   */
+  public async danglingRevision(repository: string, tag: string): Promise<Digest | undefined> {
+    return readDanglingRevision(this, repository, checkTag(repository, tag));
+  }
+
+  /**
    * When the image was built: the config's `created`, else the created label or annotation; for
    * an index, the newest of its children. Undefined when unknown (or 1970). Given the manifest's
    * content (from `getManifest`), the manifest is not read again.
@@ -165,9 +175,7 @@ export class RegistryClient {
    * re-points the tag at a unique throw-away manifest and deletes that (needs push rights).
    */
   public async untag(repository: string, tag: string): Promise<'delete-tag' | 'placeholder'> {
-    checkRepository(repository);
-    if (!isTag(tag)) throw new InvalidReferenceError(`'${String(tag).slice(0, 64)}' is not a valid tag`);
-    return untag(this, repository, tag);
+    return untag(this, repository, checkTag(repository, tag));
   }
 
   /** Pushes a manifest under a tag or digest; returns its digest (verified against the bytes). */

@@ -75,6 +75,30 @@ export async function resolveManifest(
 }
 
 /**
+ * The manifest digest a tag still names after the manifest itself is gone: distribution answers
+ * the GET of such a dangling tag 404 `MANIFEST_UNKNOWN` with the revision in its detail
+ * (`{"Name": ..., "Revision": "sha256:..."}`), where a tag that does not exist has `{"Tag": ...}`.
+ * Undefined when the tag resolves, does not exist, or the registry does not say.
+ */
+export async function readDanglingRevision(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+): Promise<Digest | undefined> {
+  try {
+    await readManifest(client, repository, tag);
+    return undefined;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    for (const diagnostic of (error as RegistryError).diagnostics ?? []) {
+      const revision = (diagnostic.detail as { Revision?: unknown } | null | undefined)?.Revision;
+      if (diagnostic.code === 'MANIFEST_UNKNOWN' && isDigest(revision)) return revision;
+    }
+    return undefined;
+  }
+}
+
+/**
  * GETs a manifest (at most {@link MAX_MANIFEST_BYTES}, streamed) and checks its bytes against
  * every digest at hand: the one asked for, and the one the registry announces.
  */

@@ -8,6 +8,13 @@ export function checkRepository(repository: string): void {
   if (problem) throw new InvalidReferenceError(problem);
 }
 
+/** Throws unless the repository is valid and `tag` is a tag; returns the tag. */
+export function checkTag(repository: string, tag: string): string {
+  checkRepository(repository);
+  if (!isTag(tag)) throw new InvalidReferenceError(`'${String(tag).slice(0, 64)}' is not a valid tag`);
+  return tag;
+}
+
 /** Throws unless the repository is valid and `reference` is a tag or a digest; returns the reference. */
 export function checkReference(repository: string, reference: string): string {
   checkRepository(repository);

@@ -1,10 +1,12 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Digest, Plan } from '../../../lambda/domain';
 import { executePlan, planRun } from '../../../lambda/engine';
 import { compilePolicy } from '../../../lambda/policy';
 import { RegistryClient } from '../../../lambda/registry';
+import { runCli } from '../../helpers/cli';
 import { startGateProxy, type GateProxy, type GatedRequest } from '../../helpers/gate-proxy';
 import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../helpers/pusher';
 import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
@@ -12,7 +14,10 @@ import { startRegistry, type RegistryProcess } from '../../helpers/registry-proc
 const REPOSITORY = 'team/app';
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
-const policy = compilePolicy({ rules: [{ name: 'builds', tags: '(build|alias)-\\d+', keep: 1 }] });
+const policy = compilePolicy({
+  protect: ['latest'],
+  rules: [{ name: 'builds', tags: '(build|alias)-\\d+', keep: 1 }],
+});
 
 /**
  * What distribution 2.x leaves when a digest DELETE fails halfway: the manifest's revision link
@@ -48,6 +53,8 @@ describe('Function: executePlan (tags a failed digest delete leaves dangling)', 
   afterEach(async () => {
     await client?.close();
     await proxy?.stop();
+    client = undefined;
+    proxy = undefined;
     await registry.stop();
   });
 
@@ -129,5 +136,100 @@ describe('Function: executePlan (tags a failed digest delete leaves dangling)', 
     expect(plan.summary.failed).toBe(2);
     expect(requests.filter((line) => line.startsWith(`GET /v2/${REPOSITORY}/tags/list`))).toHaveLength(2);
     expect(requests.filter((line) => line.startsWith('PUT '))).toHaveLength(0);
+  });
+
+  describe('left dangling before the run', () => {
+    beforeEach(async () => {
+      // latest shares build-1's digest; then that manifest goes, its three tags stay listed.
+      await retag(registry.url, REPOSITORY, 'latest', digests[1] as Digest);
+      removeManifestOnly(registry, digests[1] as Digest);
+    });
+
+    it('are named by the registry client, with the manifest they name', async () => {
+      client = new RegistryClient({ registry: registry.url });
+
+      expect(await client.danglingRevision(REPOSITORY, 'build-1')).toBe(digests[1]);
+      expect(await client.danglingRevision(REPOSITORY, 'build-2')).toBeUndefined();
+      expect(await client.danglingRevision(REPOSITORY, 'no-such-tag')).toBeUndefined();
+    });
+
+    it('are planned by name: removed where a rule removes, kept where protected', async () => {
+      client = new RegistryClient({ registry: registry.url });
+      const { plan } = await planRun({ client, policy });
+
+      const tags = byTag(plan);
+      expect([...tags.keys()]).toEqual(['alias-1', 'build-1', 'build-2', 'build-3', 'latest']);
+      for (const name of ['alias-1', 'build-1'])
+        expect(tags.get(name)).toMatchObject({ action: 'untag', digest: digests[1], dangling: true });
+      expect(tags.get('latest')).toMatchObject({ action: 'keep', rule: 'protect', dangling: true });
+      expect(tags.get('build-2')).toMatchObject({ action: 'delete', digest: digests[2] });
+      expect(tags.get('build-3')).toMatchObject({ action: 'keep', digest: digests[3] });
+    });
+
+    it('are shown as such by regsweep plan', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'regsweep-dangling-')), 'policy.json');
+      writeFileSync(file, JSON.stringify(policy.document));
+
+      const result = await runCli(['plan', '--registry', registry.url, '--policy', file]);
+
+      expect(result.status).toBe(0);
+      const row = (tag: string) => result.stdout.split('\n').find((line) => line.startsWith(`${tag} `));
+      expect(row('build-1')).toMatch(
+        /^build-1 +untag \(dangling\) +builds .*listed, but its manifest is gone/,
+      );
+      expect(row('latest')).toMatch(/^latest +keep \(dangling\) +protect /);
+    });
+
+    it('are cleared one at a time by regsweep delete, and --digest says why it cannot', async () => {
+      const byDigest = await runCli([
+        'delete',
+        '--registry',
+        registry.url,
+        '--digest',
+        `${REPOSITORY}:latest`,
+      ]);
+      const byTag = await runCli(['delete', '--registry', registry.url, `${REPOSITORY}:latest`]);
+
+      expect(byDigest.status).not.toBe(0);
+      expect(byDigest.stderr).toContain(
+        `${REPOSITORY}:latest has no manifest to delete: ${digests[1]} is gone already, the tag was left (remove it without --digest)`,
+      );
+      expect([byTag.status, byTag.stdout]).toEqual([
+        0,
+        `cleared ${REPOSITORY}:latest (placeholder): it was listed, but its manifest ${digests[1]} was gone already\n`,
+      ]);
+      expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual([
+        'alias-1',
+        'build-1',
+        'build-2',
+        'build-3',
+      ]);
+    });
+
+    it('are cleared by the sweep, and the protected one is left alone', async () => {
+      const { plan } = await sweepThrough(() => undefined);
+
+      const tags = byTag(plan);
+      for (const name of ['alias-1', 'build-1']) expect(tags.get(name)).toMatchObject({ result: 'untagged' });
+      expect(tags.get('build-2')).toMatchObject({ result: 'deleted' });
+      expect(tags.get('latest')?.result).toBeUndefined();
+      expect(plan.summary).toMatchObject({ delete: 1, untag: 2, failed: 0 });
+      expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['build-3', 'latest']);
+    });
+
+    it('are skipped when pushed again since planning', async () => {
+      const planner = new RegistryClient({ registry: registry.url });
+      const { plan } = await planRun({ client: planner, policy });
+      await planner.close();
+      await retag(registry.url, REPOSITORY, 'build-1', digests[3] as Digest);
+
+      client = new RegistryClient({ registry: registry.url });
+      const result = byTag(await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 }));
+
+      expect(result.get('build-1')).toMatchObject({ result: 'skipped-changed' });
+      expect(result.get('build-1')?.reason).toMatch(/skipped: the tag was pushed again since planning$/);
+      expect(result.get('alias-1')).toMatchObject({ result: 'untagged' });
+      expect(await headDigestRaw(registry.url, REPOSITORY, 'build-1')).toBe(digests[3]);
+    });
   });
 });

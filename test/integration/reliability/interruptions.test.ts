@@ -310,9 +310,8 @@ describe('Sweep: interrupted, raced and restarted', () => {
 
       // Act: once removals began in the first repository, stop the registry (it finishes the
       // requests in flight), leave it down for 1.5 s, start it again on the same port and storage.
-      // One request at a time: distribution 2.8 deletes a manifest before it untags its tags, and
-      // two DELETEs racing in one repository can leave one's tags dangling (a registry race this
-      // test is not about); here only the restart may interrupt a removal.
+      // Removals run side by side: a DELETE the stop cuts halfway can leave its tags dangling,
+      // which the rerun must clear.
       const sweeping = runCli([
         'sweep',
         '--registry',
@@ -320,8 +319,6 @@ describe('Sweep: interrupted, raced and restarted', () => {
         '--policy',
         policy,
         '--json',
-        '--concurrency',
-        '1',
         ...selection,
       ]).finally(() => {
         finished = true;
