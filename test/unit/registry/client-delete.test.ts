@@ -1,19 +1,11 @@
 import { sha256Digest } from '../../../lambda/domain';
-import { DeletionDisabledError, RegistryClient, UntagNotPermittedError } from '../../../lambda/registry';
-import { json, registryError, startLocalServer, type LocalServer } from './local-server';
+import { DeletionDisabledError, UntagNotPermittedError } from '../../../lambda/registry';
+import { json, localRegistries, registryError } from './local-server';
 
 const DIGEST = sha256Digest('some manifest');
 
 describe('Class: RegistryClient', () => {
-  let server: LocalServer | undefined;
-  let client: RegistryClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
+  const registries = localRegistries();
 
   describe('Method: deleteManifest', () => {
     it.each([
@@ -21,12 +13,11 @@ describe('Class: RegistryClient', () => {
       [404, 'already-gone'],
     ] as const)('reads %s as %s', async (status, expected) => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { server, client } = await registries.start((_request, response) =>
         status === 404
           ? json(response, 404, registryError('MANIFEST_UNKNOWN'))
           : response.writeHead(status).end(),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const result = await client.deleteManifest('apps/web', DIGEST);
@@ -38,10 +29,9 @@ describe('Class: RegistryClient', () => {
 
     it('explains a 405 UNSUPPORTED with the registry setting to change', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { server, client } = await registries.start((_request, response) =>
         json(response, 405, registryError('UNSUPPORTED', 'The operation is unsupported.')),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const error = await client.deleteManifest('apps/web', DIGEST).catch((caught: unknown) => caught);
@@ -56,8 +46,9 @@ describe('Class: RegistryClient', () => {
   describe('Method: untag', () => {
     it('uses a tag-only DELETE where the registry supports it', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) => response.writeHead(202).end());
-      client = new RegistryClient({ registry: server.url });
+      const { server, client } = await registries.start((_request, response) =>
+        response.writeHead(202).end(),
+      );
 
       // Act
       const method = await client.untag('apps/web', 'old');
@@ -71,10 +62,9 @@ describe('Class: RegistryClient', () => {
 
     it('pushes nothing when deletion is disabled altogether', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { server, client } = await registries.start((_request, response) =>
         json(response, 405, registryError('UNSUPPORTED')),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const error = await client.untag('apps/web', 'old').catch((caught: unknown) => caught);
@@ -87,12 +77,11 @@ describe('Class: RegistryClient', () => {
 
     it('reports a refused push as UntagNotPermittedError', async () => {
       // Prepare: distribution 2.x refuses tag deletes; this account may not push
-      server = await startLocalServer((request, response) => {
+      const { server, client } = await registries.start((request, response) => {
         if (request.method === 'DELETE') return json(response, 400, registryError('DIGEST_INVALID'));
         if (request.method === 'HEAD') return response.writeHead(200, { 'content-length': 2 }).end();
         json(response, 403, registryError('DENIED', 'requested access to the resource is denied'));
       });
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const error = await client.untag('apps/web', 'old').catch((caught: unknown) => caught);

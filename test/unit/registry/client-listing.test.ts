@@ -1,5 +1,5 @@
-import { ForeignHostError, RegistryClient, RegistryError } from '../../../lambda/registry';
-import { json, registryError, startLocalServer, type LocalServer } from './local-server';
+import { ForeignHostError, RegistryError } from '../../../lambda/registry';
+import { json, localRegistries, registryError } from './local-server';
 
 async function collect(generator: AsyncGenerator<string>): Promise<string[]> {
   const items: string[] = [];
@@ -8,21 +8,13 @@ async function collect(generator: AsyncGenerator<string>): Promise<string[]> {
 }
 
 describe('Class: RegistryClient', () => {
-  let server: LocalServer | undefined;
-  let client: RegistryClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
+  const registries = localRegistries();
 
   describe('Method: catalog', () => {
     it('follows relative next links until the last page', async () => {
       // Prepare: distribution's paging, `n` repositories after `last`
       const repositories = ['a', 'b/c', 'd', 'e', 'f'];
-      server = await startLocalServer((request, response) => {
+      const { server, client } = await registries.start((request, response) => {
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
         const n = Number(url.searchParams.get('n') ?? 1000);
         const last = url.searchParams.get('last');
@@ -38,7 +30,6 @@ describe('Class: RegistryClient', () => {
             : {},
         );
       });
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const names = await collect(client.catalog({ pageSize: 2 }));
@@ -55,7 +46,7 @@ describe('Class: RegistryClient', () => {
 
     it('refuses a next link to another host', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { server, client } = await registries.start((_request, response) =>
         json(
           response,
           200,
@@ -63,7 +54,6 @@ describe('Class: RegistryClient', () => {
           { link: '<http://169.254.169.254/latest/meta-data>; rel="next"' },
         ),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const names: string[] = [];
@@ -79,10 +69,9 @@ describe('Class: RegistryClient', () => {
 
     it('stops a registry whose links loop', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { client } = await registries.start((_request, response) =>
         json(response, 200, { repositories: ['a'] }, { link: '</v2/_catalog>; rel="next"' }),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act & Assess
       await expect(collect(client.catalog())).rejects.toThrow(/next-page links loop/);
@@ -92,12 +81,11 @@ describe('Class: RegistryClient', () => {
   describe('Method: tags', () => {
     it('yields nothing for "tags": null and for an unknown repository', async () => {
       // Prepare
-      server = await startLocalServer((request, response) =>
+      const { client } = await registries.start((request, response) =>
         request.url === '/v2/emptied/tags/list'
           ? json(response, 200, { name: 'emptied', tags: null })
           : json(response, 404, registryError('NAME_UNKNOWN', 'repository name not known to registry')),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act & Assess
       await expect(collect(client.tags('emptied'))).resolves.toEqual([]);
@@ -106,7 +94,7 @@ describe('Class: RegistryClient', () => {
 
     it('yields every tag of every page', async () => {
       // Prepare
-      server = await startLocalServer((request, response) =>
+      const { client } = await registries.start((request, response) =>
         request.url?.includes('last=')
           ? json(response, 200, { name: 'a', tags: ['v3'] })
           : json(
@@ -116,7 +104,6 @@ describe('Class: RegistryClient', () => {
               { link: '</v2/a/tags/list?n=2&last=v2>; rel="next"' },
             ),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act & Assess
       await expect(collect(client.tags('a', { pageSize: 2 }))).resolves.toEqual(['v1', 'v2', 'v3']);
@@ -124,10 +111,9 @@ describe('Class: RegistryClient', () => {
 
     it('reports other failures with the registry diagnostics', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
+      const { client } = await registries.start((_request, response) =>
         json(response, 403, registryError('DENIED', 'requested access to the resource is denied')),
       );
-      client = new RegistryClient({ registry: server.url });
 
       // Act
       const error = await collect(client.tags('a')).catch((caught: unknown) => caught);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 
 import { InvalidReferenceError, MANIFEST_ACCEPT, MediaType, sha256Digest } from '../../../lambda/domain';
-import { DigestMismatchError, RegistryClient, ResponseTooLargeError } from '../../../lambda/registry';
+import { DigestMismatchError, ResponseTooLargeError } from '../../../lambda/registry';
 import { MAX_MANIFEST_BYTES } from '../../../lambda/registry/manifests';
-import { json, registryError, startLocalServer, type LocalServer } from './local-server';
+import { json, localRegistries, registryError, type Handler } from './local-server';
 
 const MANIFEST = Buffer.from(
   JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: {}, layers: [] }),
@@ -11,8 +11,8 @@ const MANIFEST = Buffer.from(
 const MANIFEST_DIGEST = sha256Digest(MANIFEST);
 
 /** A registry serving MANIFEST at `apps/web:v1` with the given headers (Content-Type always set). */
-function manifestServer(headers: (method: string) => Record<string, string>): Promise<LocalServer> {
-  return startLocalServer((request, response) => {
+function manifestHandler(headers: (method: string) => Record<string, string>): Handler {
+  return (request, response) => {
     if (!request.url?.startsWith('/v2/apps/web/manifests/'))
       return json(response, 404, registryError('NAME_UNKNOWN'));
     if (!request.url.endsWith('/v1') && !request.url.endsWith(MANIFEST_DIGEST)) {
@@ -24,25 +24,18 @@ function manifestServer(headers: (method: string) => Record<string, string>): Pr
       ...headers(request.method ?? ''),
     });
     response.end(request.method === 'HEAD' ? undefined : MANIFEST);
-  });
+  };
 }
 
 describe('Class: RegistryClient', () => {
-  let server: LocalServer | undefined;
-  let client: RegistryClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
+  const registries = localRegistries();
 
   describe('Method: resolve', () => {
     it('takes the digest from Docker-Content-Digest with one HEAD carrying the full Accept list and User-Agent', async () => {
       // Prepare
-      server = await manifestServer(() => ({ 'docker-content-digest': MANIFEST_DIGEST }));
-      client = new RegistryClient({ registry: server.url });
+      const { server, client } = await registries.start(
+        manifestHandler(() => ({ 'docker-content-digest': MANIFEST_DIGEST })),
+      );
 
       // Act
       const resolved = await client.resolve('apps/web', 'v1');
@@ -61,8 +54,9 @@ describe('Class: RegistryClient', () => {
 
     it('falls back to a digest Etag (quotes stripped) when the digest header is missing', async () => {
       // Prepare
-      server = await manifestServer(() => ({ etag: `"${MANIFEST_DIGEST}"` }));
-      client = new RegistryClient({ registry: server.url });
+      const { server, client } = await registries.start(
+        manifestHandler(() => ({ etag: `"${MANIFEST_DIGEST}"` })),
+      );
 
       // Act
       const resolved = await client.resolve('apps/web', 'v1');
@@ -74,8 +68,7 @@ describe('Class: RegistryClient', () => {
 
     it('hashes the body of a GET when neither header carries a digest', async () => {
       // Prepare: a weak Etag is not a content digest
-      server = await manifestServer(() => ({ etag: 'W/"abc"' }));
-      client = new RegistryClient({ registry: server.url });
+      const { server, client } = await registries.start(manifestHandler(() => ({ etag: 'W/"abc"' })));
 
       // Act
       const resolved = await client.resolve('apps/web', 'v1');
@@ -91,8 +84,7 @@ describe('Class: RegistryClient', () => {
 
     it('returns null for an unknown tag or repository', async () => {
       // Prepare
-      server = await manifestServer(() => ({}));
-      client = new RegistryClient({ registry: server.url });
+      const { client } = await registries.start(manifestHandler(() => ({})));
 
       // Act & Assess
       await expect(client.resolve('apps/web', 'v2')).resolves.toBeNull();
@@ -101,8 +93,7 @@ describe('Class: RegistryClient', () => {
 
     it('refuses an invalid repository or reference before sending anything', async () => {
       // Prepare
-      server = await manifestServer(() => ({}));
-      client = new RegistryClient({ registry: server.url });
+      const { server, client } = await registries.start(manifestHandler(() => ({})));
 
       // Act & Assess
       await expect(client.resolve('Apps/Web', 'v1')).rejects.toThrow(InvalidReferenceError);
@@ -116,8 +107,7 @@ describe('Class: RegistryClient', () => {
     it('fails with DigestMismatchError when the announced digest does not match the body', async () => {
       // Prepare
       const wrong = sha256Digest('something else');
-      server = await manifestServer(() => ({ 'docker-content-digest': wrong }));
-      client = new RegistryClient({ registry: server.url });
+      const { client } = await registries.start(manifestHandler(() => ({ 'docker-content-digest': wrong })));
 
       // Act
       const read = client.getManifest('apps/web', 'v1');
@@ -131,8 +121,7 @@ describe('Class: RegistryClient', () => {
 
     it('returns the exact bytes, the parsed JSON and the verified digest', async () => {
       // Prepare
-      server = await manifestServer(() => ({}));
-      client = new RegistryClient({ registry: server.url });
+      const { client } = await registries.start(manifestHandler(() => ({})));
 
       // Act
       const content = await client.getManifest('apps/web', MANIFEST_DIGEST);
@@ -148,17 +137,19 @@ describe('Class: RegistryClient', () => {
       // Prepare: a chunked body that never ends; only aborting can finish this test
       let sentBytes = 0;
       let clientHungUp = false;
-      server = await startLocalServer((_request, response) => {
-        response.writeHead(200, { 'content-type': MediaType.OciManifest });
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        const pump = (): void => {
-          while (!response.destroyed && response.write(chunk)) sentBytes += chunk.length;
-          if (!response.destroyed) response.once('drain', pump);
-        };
-        response.on('close', () => (clientHungUp = true));
-        pump();
-      });
-      client = new RegistryClient({ registry: server.url, retry: { maxRetries: 0 } });
+      const { client } = await registries.start(
+        (_request, response) => {
+          response.writeHead(200, { 'content-type': MediaType.OciManifest });
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          const pump = (): void => {
+            while (!response.destroyed && response.write(chunk)) sentBytes += chunk.length;
+            if (!response.destroyed) response.once('drain', pump);
+          };
+          response.on('close', () => (clientHungUp = true));
+          pump();
+        },
+        { retry: { maxRetries: 0 } },
+      );
 
       // Act
       const read = client.getManifest('apps/web', 'v1');
@@ -173,14 +164,16 @@ describe('Class: RegistryClient', () => {
 
     it('refuses a declared Content-Length above the cap without reading the body', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) => {
-        response.writeHead(200, {
-          'content-type': MediaType.OciManifest,
-          'content-length': MAX_MANIFEST_BYTES + 1,
-        });
-        response.write('{');
-      });
-      client = new RegistryClient({ registry: server.url, retry: { maxRetries: 0 } });
+      const { client } = await registries.start(
+        (_request, response) => {
+          response.writeHead(200, {
+            'content-type': MediaType.OciManifest,
+            'content-length': MAX_MANIFEST_BYTES + 1,
+          });
+          response.write('{');
+        },
+        { retry: { maxRetries: 0 } },
+      );
 
       // Act & Assess
       await expect(client.getManifest('apps/web', 'v1')).rejects.toThrow(ResponseTooLargeError);

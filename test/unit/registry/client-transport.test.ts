@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 
 import { MediaType, sha256Digest } from '../../../lambda/domain';
-import { RegistryClient, RegistryError, RegistryUnreachableError } from '../../../lambda/registry';
+import { RegistryError, RegistryUnreachableError } from '../../../lambda/registry';
 import { freePort } from '../../helpers/ports';
-import { json, registryError, startLocalServer, type LocalServer } from './local-server';
+import { json, localRegistries, registryError } from './local-server';
 
 const MANIFEST = Buffer.from(
   JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, layers: [] }),
@@ -21,32 +21,22 @@ function manifest(response: import('node:http').ServerResponse, method?: string)
 }
 
 describe('Class: RegistryClient', () => {
-  let server: LocalServer | undefined;
-  let client: RegistryClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
+  const registries = localRegistries();
 
   describe('Method: resolve (retries)', () => {
     it('retries 503, 502 and 429 and counts the retries', async () => {
       // Prepare
       const script = [503, 502, 429];
-      server = await startLocalServer((request, response) => {
-        const status = script.shift();
-        if (status)
-          return json(response, status, registryError(status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE'));
-        manifest(response, request.method);
-      });
       const seen: Array<number | undefined> = [];
-      client = new RegistryClient({
-        registry: server.url,
-        retry: FAST_RETRY,
-        onRequest: (info) => seen.push(info.status),
-      });
+      const { client } = await registries.start(
+        (request, response) => {
+          const status = script.shift();
+          if (status)
+            return json(response, status, registryError(status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE'));
+          manifest(response, request.method);
+        },
+        { retry: FAST_RETRY, onRequest: (info) => seen.push(info.status) },
+      );
 
       // Act
       const resolved = await client.resolve('apps/web', 'v1');
@@ -61,14 +51,16 @@ describe('Class: RegistryClient', () => {
     it('waits as long as Retry-After asks', async () => {
       // Prepare
       let first = true;
-      server = await startLocalServer((request, response) => {
-        if (first) {
-          first = false;
-          return json(response, 429, registryError('TOOMANYREQUESTS'), { 'retry-after': '1' });
-        }
-        manifest(response, request.method);
-      });
-      client = new RegistryClient({ registry: server.url, retry: FAST_RETRY });
+      const { client } = await registries.start(
+        (request, response) => {
+          if (first) {
+            first = false;
+            return json(response, 429, registryError('TOOMANYREQUESTS'), { 'retry-after': '1' });
+          }
+          manifest(response, request.method);
+        },
+        { retry: FAST_RETRY },
+      );
 
       // Act
       const started = Date.now();
@@ -81,20 +73,22 @@ describe('Class: RegistryClient', () => {
     it('retries a reset connection and a truncated body', async () => {
       // Prepare
       const faults = ['reset', 'truncate'];
-      server = await startLocalServer((request, response) => {
-        const fault = faults.shift();
-        if (fault === 'reset') return (request.socket as Socket).destroy();
-        if (fault === 'truncate') {
-          response.writeHead(200, {
-            'content-type': MediaType.OciManifest,
-            'content-length': MANIFEST.length,
-          });
-          response.write(MANIFEST.subarray(0, 10));
-          return setTimeout(() => request.socket.destroy(), 5);
-        }
-        manifest(response, request.method);
-      });
-      client = new RegistryClient({ registry: server.url, retry: FAST_RETRY });
+      const { client } = await registries.start(
+        (request, response) => {
+          const fault = faults.shift();
+          if (fault === 'reset') return (request.socket as Socket).destroy();
+          if (fault === 'truncate') {
+            response.writeHead(200, {
+              'content-type': MediaType.OciManifest,
+              'content-length': MANIFEST.length,
+            });
+            response.write(MANIFEST.subarray(0, 10));
+            return setTimeout(() => request.socket.destroy(), 5);
+          }
+          manifest(response, request.method);
+        },
+        { retry: FAST_RETRY },
+      );
 
       // Act
       const content = await client.getManifest('apps/web', 'v1');
@@ -106,10 +100,10 @@ describe('Class: RegistryClient', () => {
 
     it('gives up after maxRetries with a temporary RegistryError', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) =>
-        json(response, 503, registryError('UNAVAILABLE', 'busy')),
+      const { server, client } = await registries.start(
+        (_request, response) => json(response, 503, registryError('UNAVAILABLE', 'busy')),
+        { retry: { ...FAST_RETRY, maxRetries: 2 } },
       );
-      client = new RegistryClient({ registry: server.url, retry: { ...FAST_RETRY, maxRetries: 2 } });
 
       // Act
       const error = await client.resolve('apps/web', 'v1').catch((caught: unknown) => caught);
@@ -122,8 +116,10 @@ describe('Class: RegistryClient', () => {
 
     it('does not retry a 500 answer to a DELETE (it may have happened)', async () => {
       // Prepare
-      server = await startLocalServer((_request, response) => json(response, 500, registryError('UNKNOWN')));
-      client = new RegistryClient({ registry: server.url, retry: FAST_RETRY });
+      const { server, client } = await registries.start(
+        (_request, response) => json(response, 500, registryError('UNKNOWN')),
+        { retry: FAST_RETRY },
+      );
 
       // Act & Assess
       await expect(client.deleteManifest('apps/web', MANIFEST_DIGEST)).rejects.toMatchObject({
@@ -137,7 +133,7 @@ describe('Class: RegistryClient', () => {
     it('names the registry it cannot reach', async () => {
       // Prepare: a port nobody listens on
       const port = await freePort();
-      client = new RegistryClient({ registry: `http://127.0.0.1:${port}`, retry: FAST_RETRY });
+      const client = registries.connect({ registry: `http://127.0.0.1:${port}`, retry: FAST_RETRY });
 
       // Act
       const error = await client.ping().catch((caught: unknown) => caught);
@@ -152,8 +148,10 @@ describe('Class: RegistryClient', () => {
 
     it('times out a registry that never answers', async () => {
       // Prepare
-      server = await startLocalServer(() => undefined);
-      client = new RegistryClient({ registry: server.url, timeoutMs: 200, retry: { maxRetries: 0 } });
+      const { client } = await registries.start(() => undefined, {
+        timeoutMs: 200,
+        retry: { maxRetries: 0 },
+      });
 
       // Act & Assess
       await expect(client.ping()).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
@@ -165,18 +163,20 @@ describe('Class: RegistryClient', () => {
       // Prepare
       let inFlight = 0;
       let peak = 0;
-      server = await startLocalServer((request, response) => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        setTimeout(() => {
-          inFlight -= 1;
-          manifest(response, request.method);
-        }, 20);
-      });
-      client = new RegistryClient({ registry: server.url, concurrency: 3 });
+      const { client } = await registries.start(
+        (request, response) => {
+          inFlight += 1;
+          peak = Math.max(peak, inFlight);
+          setTimeout(() => {
+            inFlight -= 1;
+            manifest(response, request.method);
+          }, 20);
+        },
+        { concurrency: 3 },
+      );
 
       // Act
-      await Promise.all(Array.from({ length: 12 }, (_, index) => client?.resolve('apps/web', `t${index}`)));
+      await Promise.all(Array.from({ length: 12 }, (_, index) => client.resolve('apps/web', `t${index}`)));
 
       // Assess
       expect(peak).toBe(3);

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+import { RegistryClient, type RegistryClientOptions } from '../../../lambda/registry';
+
 /** One request as the server saw it. */
 export interface SeenRequest {
   readonly method: string;
@@ -42,6 +44,43 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A local server and a {@link RegistryClient} pointed at it, for one test. */
+export interface LocalRegistry {
+  readonly server: LocalServer;
+  readonly client: RegistryClient;
+}
+
+/**
+ * Call at `describe` level: registers an `afterEach` that closes what the block's tests opened,
+ * so a failing test cannot leave a keep-alive socket or a listening server behind for the next one.
+ * `start` serves `handler` and connects a client to it (with `clientOptions` added); `connect`
+ * opens a client on any registry URL, for the tests that need no server (an unreachable port).
+ */
+export function localRegistries(): {
+  start(handler: Handler, clientOptions?: Omit<RegistryClientOptions, 'registry'>): Promise<LocalRegistry>;
+  connect(options: RegistryClientOptions): RegistryClient;
+} {
+  let server: LocalServer | undefined;
+  let client: RegistryClient | undefined;
+
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  const connect = (options: RegistryClientOptions): RegistryClient => (client = new RegistryClient(options));
+  return {
+    connect,
+    async start(handler, clientOptions = {}) {
+      const started = await startLocalServer(handler);
+      server = started;
+      return { server: started, client: connect({ registry: started.url, ...clientOptions }) };
+    },
   };
 }
 
