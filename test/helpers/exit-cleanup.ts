@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,29 @@ process.once('exit', () => {
   for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Kills `child` when this process exits, unless it exited first. */
+/**
+ * Kills `child` when this process exits, unless it exited first. Under jest the worker does not
+ * always see its own 'exit', so the child is also recorded in the run's directory (see
+ * test/global-setup.js), where the global teardown finds and kills what is still running.
+ */
 export function killOnExit(child: ChildProcess): void {
   liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
+  const record = recordChild(child);
+  child.once('exit', () => {
+    liveChildren.delete(child);
+    if (record) rmSync(record, { force: true });
+  });
+}
+
+/** `<run dir>/children/<pid>`, holding the child's command line; undefined outside a jest run. */
+function recordChild(child: ChildProcess): string | undefined {
+  const runDir = process.env.REGSWEEP_TEST_RUN_DIR;
+  if (!runDir || child.pid === undefined) return undefined;
+  const dir = join(runDir, 'children');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, String(child.pid));
+  writeFileSync(file, child.spawnargs.join('\0'));
+  return file;
 }
 
 /** A new temp dir that is removed when this process exits, if `removeTempDir` did not run. */
