@@ -96,7 +96,7 @@ export async function deleteCommand(
         removal.outcome === 'deleted'
           ? `deleted ${what} (${removal.digest}; no other tag held it)\n`
           : removal.outcome === 'cleared'
-            ? `cleared ${what} (${removal.method}): it was listed, but its manifest ${removal.digest} was gone already\n`
+            ? `cleared ${what} (${removal.method}): it was listed, but ${removal.digest ? `its manifest ${removal.digest} was gone already` : 'linked to no manifest'}\n`
             : `untagged ${what} (${removal.method}); ${removal.digest} stays for: ${removal.heldBy.join(', ')}\n`,
       );
     }

@@ -25,8 +25,11 @@ export interface TagRecord {
  */
 export interface DanglingTag {
   readonly tag: string;
-  /** The manifest the tag still names, as the registry reports it. */
-  readonly digest: Digest;
+  /**
+   * The manifest the tag still links to, as the registry reports it; absent when it names none
+   * (distribution does not for a tag whose link is gone too).
+   */
+  readonly digest?: Digest;
 }
 
 /** The tags of one repository. */

@@ -10,6 +10,9 @@ export type TagResult = 'deleted' | 'untagged' | 'skipped-changed' | 'failed';
 export type UntagMethod = 'delete-tag' | 'placeholder';
 
 /** One tag's decision, with the rule and a human reason; `result` is filled in by a sweep. */
+/** The `digest` of a dangling tag whose registry names no manifest for it: empty. */
+export const NO_DIGEST = '' as Digest;
+
 export interface PlannedTag {
   tag: string;
   digest: Digest;
@@ -24,7 +27,8 @@ export interface PlannedTag {
   shared?: boolean;
   /**
    * Set when the tag is listed but its manifest (`digest`) is gone, after a digest delete that
-   * failed halfway; `mediaType` is then empty and `created` null. Its removal is an `untag`.
+   * failed halfway; `mediaType` is then empty, `created` null, and `digest` {@link NO_DIGEST} when
+   * the registry names none. Its removal is an `untag`.
    */
   dangling?: boolean;
   result?: TagResult;

@@ -138,9 +138,10 @@ export async function collectInventory(
 }
 
 /**
- * Which of the listed tags that did not resolve are dangling (their manifest gone, the tag left:
- * see {@link DanglingTag}) rather than removed since listing: one GET each, whose 404 names the
- * revision on distribution. Per repository.
+ * Which of the listed tags that did not resolve are dangling (see {@link DanglingTag}) rather than
+ * removed since listing. One GET each: on distribution its 404 names the manifest a tag still
+ * links to. A tag it names none for either does not exist any more or has lost its link (a tag
+ * removal cut short): those still listed on a second look, once per repository, are dangling too.
  */
 async function findDangling(
   client: RegistryClient,
@@ -152,14 +153,25 @@ async function findDangling(
     async ({ name, tag }) => ({ name, tag, digest: await client.danglingRevision(name, tag) }),
     { concurrency },
   );
+  const unnamed = [...new Set(found.filter((entry) => !entry.digest).map((entry) => entry.name))];
+  const relisted = new Map(
+    await pMap(unnamed, async (name) => [name, await listTagSet(client, name)] as const, { concurrency }),
+  );
   const byRepository = new Map<string, DanglingTag[]>();
   for (const { name, tag, digest } of found) {
-    if (!digest) continue;
+    if (!digest && !relisted.get(name)?.has(tag)) continue;
     const list = byRepository.get(name) ?? [];
-    list.push({ tag, digest });
+    list.push(digest ? { tag, digest } : { tag });
     byRepository.set(name, list);
   }
   return byRepository;
+}
+
+/** Every tag of `repository`, as listed right now. */
+export async function listTagSet(client: RegistryClient, repository: string): Promise<Set<string>> {
+  const listed = new Set<string>();
+  for await (const tag of client.tags(repository)) listed.add(tag);
+  return listed;
 }
 
 /**

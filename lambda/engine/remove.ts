@@ -1,10 +1,11 @@
 import { isTag, type Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
-import { heldDigests, readCurrentTags } from './inventory';
+import { heldDigests, listTagSet, readCurrentTags } from './inventory';
 
 /** What `removeTag` did. */
 export interface TagRemoval {
-  readonly digest: Digest;
+  /** The digest the tag pointed at; absent for a dangling tag that linked to none. */
+  readonly digest?: Digest;
   /**
    * `deleted`: no other tag held the digest, so the manifest went; `untagged`: only the tag went;
    * `cleared`: the tag was dangling (its manifest, `digest`, gone already) and is gone now.
@@ -44,10 +45,12 @@ export async function removeTag(
   const current = await readCurrentTags(client, repository, concurrency);
   const target = current.get(tag);
   if (!target) {
+    // Listed but not resolving: dangling, with or without the manifest it names (see DanglingTag).
     const revision = await client.danglingRevision(repository, tag);
-    if (!revision) throw new NotFoundError(`${repository}:${tag} does not exist`);
+    if (!revision && !(await listTagSet(client, repository)).has(tag))
+      throw new NotFoundError(`${repository}:${tag} does not exist`);
     const method = await client.untag(repository, tag);
-    return { digest: revision, outcome: 'cleared', heldBy: [], method };
+    return { ...(revision && { digest: revision }), outcome: 'cleared', heldBy: [], method };
   }
 
   const others = [...current].filter(([other]) => other !== tag);

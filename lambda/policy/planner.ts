@@ -1,4 +1,4 @@
-import { summarizePlan } from '../domain';
+import { NO_DIGEST, summarizePlan } from '../domain';
 import type {
   DanglingTag,
   Digest,
@@ -119,10 +119,12 @@ function planDangling(
   rules: readonly CompiledRule[],
   untagSupported: boolean,
 ): PlannedTag {
-  const gone = 'listed, but its manifest is gone (a digest delete failed halfway)';
+  const gone = dangling.digest
+    ? 'listed, but its manifest is gone (a digest delete failed halfway)'
+    : 'listed, but links to no manifest (a tag removal cut short)';
   const planned: PlannedTag = {
     tag: dangling.tag,
-    digest: dangling.digest,
+    digest: dangling.digest ?? NO_DIGEST,
     mediaType: '',
     created: null,
     action: 'keep',

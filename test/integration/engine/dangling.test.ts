@@ -19,6 +19,11 @@ const policy = compilePolicy({
   rules: [{ name: 'builds', tags: '(build|alias)-\\d+', keep: 1 }],
 });
 
+/** `repository:tag`'s directory in the registry's storage. */
+function tagDirectory(registry: RegistryProcess, tag: string): string {
+  return join(registry.storageDir, 'docker/registry/v2/repositories', REPOSITORY, '_manifests/tags', tag);
+}
+
 /**
  * What distribution 2.x leaves when a digest DELETE fails halfway: the manifest's revision link
  * is gone (no pull, no HEAD reaches it), the tags on it are still listed.
@@ -230,6 +235,56 @@ describe('Function: executePlan (tags a failed digest delete leaves dangling)', 
       expect(result.get('build-1')?.reason).toMatch(/skipped: the tag was pushed again since planning$/);
       expect(result.get('alias-1')).toMatchObject({ result: 'untagged' });
       expect(await headDigestRaw(registry.url, REPOSITORY, 'build-1')).toBe(digests[3]);
+    });
+  });
+
+  describe('linking to no manifest (a tag removal cut short)', () => {
+    beforeEach(() => {
+      // build-1 keeps its directory, so it is listed, but loses its link; alias-1 is intact.
+      rmSync(join(tagDirectory(registry, 'build-1'), 'current'), { recursive: true });
+    });
+
+    it('are planned with an empty digest, cleared by the sweep, and leave the image alone', async () => {
+      const planner = new RegistryClient({ registry: registry.url });
+      const { plan } = await planRun({ client: planner, policy });
+      await planner.close();
+      expect(byTag(plan).get('build-1')).toMatchObject({ action: 'untag', digest: '', dangling: true });
+      expect(byTag(plan).get('alias-1')).toMatchObject({ action: 'delete', digest: digests[1] });
+
+      client = new RegistryClient({ registry: registry.url });
+      const result = byTag(await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 }));
+
+      expect(result.get('build-1')).toMatchObject({ result: 'untagged' });
+      expect(result.get('alias-1')).toMatchObject({ result: 'deleted' });
+      expect(await listTagsRaw(registry.url, REPOSITORY)).toEqual(['build-3']);
+    });
+
+    it('is cleared by regsweep delete', async () => {
+      const result = await runCli(['delete', '--registry', registry.url, `${REPOSITORY}:build-1`]);
+
+      expect([result.status, result.stdout]).toEqual([
+        0,
+        `cleared ${REPOSITORY}:build-1 (placeholder): it was listed, but linked to no manifest\n`,
+      ]);
+      expect(await headDigestRaw(registry.url, REPOSITORY, 'alias-1')).toBe(digests[1]);
+    });
+
+    it('are told apart from a tag removed between listing and reading it', async () => {
+      // Prepare: build-2 is removed whole when the plan first reads it (after the tag list).
+      let removed = false;
+      proxy = await startGateProxy(registry.url, (request) => {
+        if (!removed && request.path === `/v2/${REPOSITORY}/manifests/build-2`) {
+          removed = true;
+          rmSync(tagDirectory(registry, 'build-2'), { recursive: true });
+        }
+      });
+      client = new RegistryClient({ registry: proxy.url });
+
+      const { plan } = await planRun({ client, policy });
+
+      expect(removed).toBe(true);
+      expect(byTag(plan).has('build-2')).toBe(false);
+      expect(byTag(plan).get('build-1')).toMatchObject({ dangling: true });
     });
   });
 });

@@ -65,6 +65,23 @@ describe('Function: planCleanup (dangling tags)', () => {
     expect(tagsByName(plan).get('build-0')?.reason).toMatch(/untag is unsupported: kept$/);
   });
 
+  it('plans a dangling tag that links to no manifest with an empty digest', () => {
+    const inventory = inventoryWithDangling([]);
+    const repository = inventory.repositories[0];
+    const plan = planCleanup(
+      { ...inventory, repositories: [{ ...repository!, dangling: [{ tag: 'build-0' }] }] },
+      policy,
+      NOW,
+    );
+
+    expect(tagsByName(plan).get('build-0')).toMatchObject({
+      digest: '',
+      action: 'untag',
+      dangling: true,
+      reason: 'listed, but links to no manifest (a tag removal cut short): removing the tag finishes it',
+    });
+  });
+
   it('counts removed dangling tags as untags in the summary', () => {
     const plan = planCleanup(inventoryWithDangling(['build-0', 'latest']), policy, NOW);
 
