@@ -8,7 +8,7 @@ import {
   type RegistryClient,
 } from '../registry';
 import { SweepInterruptedError } from './errors';
-import { heldDigests, listTagSet, readCurrentTags } from './inventory';
+import { heldDigests, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export interface ExecuteOptions {
@@ -162,7 +162,7 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
       !tag.dangling && (tag.result === 'deleted' || tag.result === 'untagged' || tag.result === 'failed'),
   );
   if (planned.length === 0 && attempted.length === 0) return 0;
-  let listed = await listTagSet(client, name);
+  let listed = new Set(await listTags(client, name));
   let completed = 0;
   for (const tag of [...planned, ...attempted]) {
     if (!(await dangles(client, name, tag.tag, listed))) {
@@ -185,7 +185,7 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
         if (isFatal(error)) throw error;
         failure = error;
       }
-      listed = await listTagSet(client, name);
+      listed = new Set(await listTags(client, name));
       if (!(await dangles(client, name, tag.tag, listed))) {
         // Gone after all, or left pointing at the placeholder (the error says which to delete).
         if (!listed.has(tag.tag)) failure = undefined;

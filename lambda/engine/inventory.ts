@@ -11,7 +11,7 @@ import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
   DEFAULT_CONCURRENCY,
   isNotFound,
-  isPlaceholderFor,
+  resolvedFrom,
   type ManifestContent,
   type RegistryClient,
   type ResolvedManifest,
@@ -77,8 +77,7 @@ export async function collectInventory(
   const tagLists = await pMap(
     names,
     async (name) => {
-      const tags: string[] = [];
-      for await (const tag of client.tags(name)) tags.push(tag);
+      const tags = await listTags(client, name);
       listing.tick();
       return { name, tags };
     },
@@ -155,7 +154,9 @@ async function findDangling(
   );
   const unnamed = [...new Set(found.filter((entry) => !entry.digest).map((entry) => entry.name))];
   const relisted = new Map(
-    await pMap(unnamed, async (name) => [name, await listTagSet(client, name)] as const, { concurrency }),
+    await pMap(unnamed, async (name) => [name, new Set(await listTags(client, name))] as const, {
+      concurrency,
+    }),
   );
   const byRepository = new Map<string, DanglingTag[]>();
   for (const { name, tag, digest } of found) {
@@ -167,11 +168,11 @@ async function findDangling(
   return byRepository;
 }
 
-/** Every tag of `repository`, as listed right now. */
-export async function listTagSet(client: RegistryClient, repository: string): Promise<Set<string>> {
-  const listed = new Set<string>();
-  for await (const tag of client.tags(repository)) listed.add(tag);
-  return listed;
+/** Every tag of `repository`, as listed right now (all pages). */
+export async function listTags(client: RegistryClient, repository: string): Promise<string[]> {
+  const tags: string[] = [];
+  for await (const tag of client.tags(repository)) tags.push(tag);
+  return tags;
 }
 
 /**
@@ -198,12 +199,7 @@ async function resolveAndDate(
     dated.set(key, facts);
   }
   await facts;
-  return {
-    digest: content.digest,
-    mediaType: content.mediaType,
-    size: content.bytes.length,
-    ...(isPlaceholderFor(content, tag) && { placeholder: true }),
-  };
+  return resolvedFrom(content, tag);
 }
 
 async function factsFromManifest(
@@ -280,8 +276,7 @@ export async function readCurrentTags(
   repository: string,
   concurrency: number,
 ): Promise<Map<string, ResolvedManifest>> {
-  const tags: string[] = [];
-  for await (const tag of client.tags(repository)) tags.push(tag);
+  const tags = await listTags(client, repository);
   const current = new Map<string, ResolvedManifest>();
   await pMap(
     tags,

@@ -1,6 +1,6 @@
 import { isTag, type Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
-import { heldDigests, listTagSet, readCurrentTags } from './inventory';
+import { heldDigests, listTags, readCurrentTags } from './inventory';
 
 /** What `removeTag` did. */
 export interface TagRemoval {
@@ -47,7 +47,7 @@ export async function removeTag(
   if (!target) {
     // Listed but not resolving: dangling, with or without the manifest it names (see DanglingTag).
     const revision = await client.danglingRevision(repository, tag);
-    if (!revision && !(await listTagSet(client, repository)).has(tag))
+    if (!revision && !(await listTags(client, repository)).includes(tag))
       throw new NotFoundError(`${repository}:${tag} does not exist`);
     const method = await client.untag(repository, tag);
     return { ...(revision && { digest: revision }), outcome: 'cleared', heldBy: [], method };

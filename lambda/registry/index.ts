@@ -2,7 +2,7 @@ export * from './types';
 export * from './errors';
 export { RegistryClient, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './client';
 export { MAX_LIST_PAGE_BYTES, MAX_LIST_ENTRIES, MAX_LIST_PAGES } from './listing';
-export { MAX_MANIFEST_BYTES } from './manifests';
+export { MAX_MANIFEST_BYTES, resolvedFrom } from './manifests';
 export { MAX_CONFIG_BYTES, INDEX_CHILD_CONCURRENCY } from './image-created';
 export { CREATED_ANNOTATION, EARLIEST_PLAUSIBLE_CREATED_MS, plausibleCreated } from './created';
 export { PLACEHOLDER_ANNOTATION, EMPTY_DESCRIPTOR, isPlaceholderFor } from './placeholder';

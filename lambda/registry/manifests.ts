@@ -66,6 +66,11 @@ export async function resolveManifest(
     if (isNotFound(error)) return null;
     throw error;
   }
+  return resolvedFrom(content, reference);
+}
+
+/** What a GET of `reference` tells about it, in the form `resolve` answers. */
+export function resolvedFrom(content: ManifestContent, reference: string): ResolvedManifest {
   return {
     digest: content.digest,
     mediaType: content.mediaType,
