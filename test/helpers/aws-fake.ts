@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports';
 
 /** One SendMessageBatch entry as the fake received it. */
 export interface ReceivedMessage {
@@ -32,15 +32,15 @@ export class AwsFake {
   /** When set, every call answers this HTTP status with an AWS error body. */
   public failAll?: number;
   private server?: Server;
-  private address?: AddressInfo;
+  private origin?: string;
 
   public constructor(options: AwsFakeOptions = {}) {
     this.secrets = { ...(options.secrets ?? {}) };
   }
 
   public get url(): string {
-    if (!this.address) throw new Error('AwsFake is not started');
-    return `http://127.0.0.1:${this.address.port}`;
+    if (!this.origin) throw new Error('AwsFake is not started');
+    return this.origin;
   }
 
   /**
@@ -68,8 +68,7 @@ export class AwsFake {
         respond(response, 500, { __type: 'InternalFailure', message: String(error) });
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.address = this.server.address() as AddressInfo;
+    this.origin = await listenOnLoopback(this.server);
     return this;
   }
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
-import { LOOPBACK_HOST } from './ports';
+import { listenOnLoopback } from './ports';
 
 /** One request a canary received. */
 export interface CanaryHit {
@@ -40,10 +40,10 @@ export async function startCanary(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, LOOPBACK_HOST, resolve));
+  const url = await listenOnLoopback(server);
   server.unref();
   return {
-    url: `http://${LOOPBACK_HOST}:${(server.address() as AddressInfo).port}`,
+    url,
     hits,
     stop: () =>
       new Promise<void>((resolve) => {

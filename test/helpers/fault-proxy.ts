@@ -1,18 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { Agent } from 'undici';
 
-import { assertLoopbackUrl, LOOPBACK_HOST } from './ports';
-import {
-  contentLength,
-  errorsBody,
-  forward,
-  readBody,
-  rewriteHeaders,
-  sendJson,
-  truncate,
-} from './proxy-wire';
+import { assertLoopbackUrl, listenOnLoopback } from './ports';
+import { errorsBody, forward, readBody, relay, rewriteHeaders, sendJson, truncate } from './proxy-wire';
 
 /** What the proxy does to one request. */
 export type Fault = 'ok' | '503' | '429' | 'reset' | 'truncate';
@@ -179,20 +170,12 @@ export async function startFaultProxy(targetUrl: string, initialPlan: FaultPlan 
     const forwarded = await forward(agent, target, method, incoming, body);
     if (fault === 'reset') return void incoming.socket.destroy();
     const headers = rewriteHeaders(forwarded.headers, target.origin, proxyOrigin);
-    if (fault === 'truncate') return truncate(response, method, forwarded.status, headers, forwarded.body);
-    response.writeHead(forwarded.status, {
-      ...headers,
-      'content-length': contentLength(method, headers, forwarded.body),
-    });
-    response.end(method === 'HEAD' ? undefined : forwarded.body);
+    const answer = fault === 'truncate' ? truncate : relay;
+    answer(response, method, forwarded.status, headers, forwarded.body);
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK_HOST, resolve);
-  });
+  proxyOrigin = await listenOnLoopback(server);
   server.unref();
-  proxyOrigin = `http://${LOOPBACK_HOST}:${(server.address() as AddressInfo).port}`;
 
   return {
     url: proxyOrigin,

@@ -1,10 +1,9 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { Agent } from 'undici';
 
-import { assertLoopbackUrl, LOOPBACK_HOST } from './ports';
-import { contentLength, errorsBody, forward, readBody, rewriteHeaders, sendJson } from './proxy-wire';
+import { assertLoopbackUrl, listenOnLoopback } from './ports';
+import { errorsBody, forward, readBody, relay, rewriteHeaders, sendJson } from './proxy-wire';
 
 /** One request as the gate sees it on arrival. */
 export interface GatedRequest {
@@ -54,23 +53,15 @@ export async function startGateProxy(targetUrl: string, hook: GateHook): Promise
       await gate;
       const forwarded = await forward(agent, target, request.method, incoming, body);
       const headers = rewriteHeaders(forwarded.headers, target.origin, proxyOrigin);
-      response.writeHead(forwarded.status, {
-        ...headers,
-        'content-length': contentLength(request.method, headers, forwarded.body),
-      });
-      response.end(request.method === 'HEAD' ? undefined : forwarded.body);
+      relay(response, request.method, forwarded.status, headers, forwarded.body);
     })().catch((error: unknown) => {
       if (!response.headersSent)
         sendJson(response, 502, errorsBody('UNKNOWN', `gate proxy: ${String(error)}`));
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK_HOST, resolve);
-  });
+  proxyOrigin = await listenOnLoopback(server);
   server.unref();
-  proxyOrigin = `http://${LOOPBACK_HOST}:${(server.address() as AddressInfo).port}`;
   return {
     url: proxyOrigin,
     get requests() {

@@ -1,7 +1,24 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /** The only address the harness ever binds or calls. */
 export const LOOPBACK_HOST = '127.0.0.1';
+
+/**
+ * Binds `server` (an HTTP or TCP server) to a port the kernel picks on 127.0.0.1; returns its
+ * origin, `http://127.0.0.1:<port>`.
+ */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('could not read the bound port');
+  return `http://${LOOPBACK_HOST}:${address.port}`;
+}
 
 /**
  * A TCP port that was free on 127.0.0.1 a moment ago: binds port 0, reads the port the kernel

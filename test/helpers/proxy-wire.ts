@@ -73,13 +73,21 @@ export function rewriteHeaders(
 }
 
 /** The Content-Length to declare: a HEAD keeps the target's, anything else its real body length. */
-export function contentLength(
-  method: string,
-  headers: Record<string, string | string[]>,
-  body: Buffer,
-): string {
+function contentLength(method: string, headers: Record<string, string | string[]>, body: Buffer): string {
   const declared = headers['content-length'];
   return method === 'HEAD' && typeof declared === 'string' ? declared : String(body.length);
+}
+
+/** Writes the target's answer as it is: its status and headers, the body unless it is a HEAD. */
+export function relay(
+  response: ServerResponse,
+  method: string,
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: Buffer,
+): void {
+  response.writeHead(status, { ...headers, 'content-length': contentLength(method, headers, body) });
+  response.end(method === 'HEAD' ? undefined : body);
 }
 
 /**

@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { makeTempDir, removeTempDir } from './exit-cleanup';
-import { LOOPBACK_HOST } from './ports';
+import { listenOnLoopback, LOOPBACK_HOST } from './ports';
 
 /** How long issued tokens say they live (`expires_in`) and really live (JWT `exp`). @default */
 export const DEFAULT_TOKEN_EXPIRES_IN_SECONDS = 300;
@@ -115,15 +114,11 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
         issued_at: new Date(now * 1000).toISOString(),
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, LOOPBACK_HOST, resolve);
-    });
+    const origin = await listenOnLoopback(server);
     server.unref();
-    const { port } = server.address() as AddressInfo;
 
     return {
-      realm: `http://${LOOPBACK_HOST}:${port}/token`,
+      realm: `${origin}/token`,
       service,
       issuer,
       rootCertBundle: certPath,

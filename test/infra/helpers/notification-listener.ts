@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../helpers/ports';
 
 /** One POST the registry made. */
 export interface ReceivedPost {
@@ -20,13 +20,16 @@ export class NotificationListener {
     });
   });
 
+  private origin?: string;
+
   public async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.origin = await listenOnLoopback(this.server);
     return this;
   }
 
   public get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    if (!this.origin) throw new Error('NotificationListener is not started');
+    return `${this.origin}/`;
   }
 
   /** Resolves once `count` posts arrived; fails after `timeoutMs`. */

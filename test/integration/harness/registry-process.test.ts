@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
+import { listenOnLoopback } from '../../helpers/ports';
 import { rawRequest } from '../../helpers/raw-http';
 import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../helpers/pusher';
 import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
@@ -117,12 +117,9 @@ describe('Function: startRegistry', () => {
         response.writeHead(200).end();
       });
     });
-    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
-    const { port } = endpoint.address() as AddressInfo;
+    const origin = await listenOnLoopback(endpoint);
     registry = await startRegistry({
-      notifications: [
-        { url: `http://127.0.0.1:${port}/webhook`, headers: { Authorization: ['Bearer hook-token'] } },
-      ],
+      notifications: [{ url: `${origin}/webhook`, headers: { Authorization: ['Bearer hook-token'] } }],
     });
 
     try {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -15,7 +14,7 @@ import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { CLI_PATH } from '../../helpers/cli';
 import { makeTempDir } from '../../helpers/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort } from '../../helpers/ports';
+import { freePort, listenOnLoopback } from '../../helpers/ports';
 import { listTagsRaw, pushImage } from '../../helpers/pusher';
 import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
@@ -261,6 +260,7 @@ describe('Webhook path under load', () => {
   describe('Handler: webhook behind an HTTP adapter', () => {
     let fake: AwsFake;
     let server: Server;
+    let url: string;
     let restore: () => void;
 
     beforeAll(async () => {
@@ -302,7 +302,7 @@ describe('Webhook path under load', () => {
           );
         });
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = await listenOnLoopback(server);
     });
 
     afterAll(async () => {
@@ -315,7 +315,6 @@ describe('Webhook path under load', () => {
     it(`no 5xx over ${LOAD_SECONDS} s at ${CONNECTIONS} connections, memory levels off, every pushed repository queued and then cleaned`, async () => {
       // Act
       const names = repositories('lambda');
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // This process runs the load generator and the fake queue too: the fake's records are
       // moved out as they come, and the live heap (after a collection) is what is sampled.
       const gc = collectGarbage();

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+
+import { listenOnLoopback } from '../../helpers/ports';
 
 import { RegistryClient, type RegistryClientOptions } from '../../../lambda/registry';
 
@@ -34,10 +36,9 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
