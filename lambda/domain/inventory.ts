@@ -16,6 +16,18 @@ export interface TagRecord {
    * index, so a child of a kept index is held just like a kept tag's digest.
    */
   readonly children?: readonly Digest[];
+  /**
+   * From the ledger: the last time a notification said this tag was pushed. Undefined when no
+   * ledger is used or it never saw the tag pushed (an invalid Date or the 1970 epoch count as
+   * unknown too). `order: pushed` ranks by it; an unknown `created` falls back to it.
+   */
+  readonly pushedAt?: Date;
+  /**
+   * From the ledger: the last pull of this tag's digest by a client (regsweep's own reads and
+   * `ledger.ignorePullsFrom` agents are not use). Undefined when unknown; `keepPulledWithin`
+   * reads it.
+   */
+  readonly pulledAt?: Date;
 }
 
 /**

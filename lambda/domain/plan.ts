@@ -19,6 +19,14 @@ export interface PlannedTag {
   mediaType: string;
   /** ISO 8601, or null when the image's age is unknown. */
   created: string | null;
+  /**
+   * ISO 8601 of the tag's last push the ledger saw, or null when it saw none. Present only in a
+   * plan made with a ledger (`PlanOptions.ledger`): a plan made without one has neither this nor
+   * `pulledAt`, and stays byte-identical to plans made before the ledger existed.
+   */
+  pushedAt?: string | null;
+  /** ISO 8601 of the digest's last client pull the ledger saw, or null; present like `pushedAt`. */
+  pulledAt?: string | null;
   action: TagAction;
   /** The deciding rule's name; `protect` for protected tags; null when no rule matched. */
   rule: string | null;
