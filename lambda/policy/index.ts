@@ -8,19 +8,31 @@ export { referrerSubject } from './matchers';
 export {
   defaultRuleName,
   PROTECT_RULE_NAME,
+  RULE_ORDERS,
+  type LedgerDocument,
   type PolicyDocument,
   type RuleDocument,
   type RuleOrder,
+  type UntaggedDocument,
 } from './schema';
 export {
   compilePolicy,
   rulesForRepository,
   policyCoversRepository,
-  policyNeedsAge,
   type Policy,
+  type CompiledLedgerSettings,
   type CompiledRule,
+  type CompiledUntagged,
   type ProtectPattern,
 } from './policy';
+export {
+  assertLedgerAvailable,
+  ledgerRequirements,
+  LEDGER_HINT,
+  policyAgeNeed,
+  policyNeedsAge,
+  type AgeNeed,
+} from './requirements';
 export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
 export { plannedRemovals, deleteLimitProblem } from './limits';

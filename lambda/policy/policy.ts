@@ -1,7 +1,13 @@
 import { parseDuration } from './duration';
 import { PolicyError } from './errors';
 import { compileRepositoryGlobs, compileWholeTag } from './matchers';
-import { validatePolicyDocument, type PolicyDocument, type RuleDocument, type RuleOrder } from './schema';
+import {
+  validatePolicyDocument,
+  type PolicyDocument,
+  type RuleDocument,
+  type RuleOrder,
+  type UntaggedDocument,
+} from './schema';
 
 /** A protect pattern: its source for reasons, and the compiled whole-tag regex. */
 export interface ProtectPattern {
@@ -20,6 +26,22 @@ export interface CompiledRule {
   readonly groupBy?: RegExp;
   readonly keep?: number;
   readonly olderThanMs?: number;
+  /** Needs the ledger: a candidate whose digest was pulled within this many ms of `now` stays. */
+  readonly keepPulledWithinMs?: number;
+}
+
+/** An `untagged` entry with its globs and durations compiled (needs the ledger). */
+export interface CompiledUntagged {
+  readonly document: UntaggedDocument;
+  readonly matchesRepository: (repository: string) => boolean;
+  readonly olderThanMs: number;
+  readonly keepPulledWithinMs?: number;
+}
+
+/** The `ledger` section, compiled. */
+export interface CompiledLedgerSettings {
+  /** User-agent regexes, searched (not anchored): pulls from matching agents are not use. */
+  readonly ignorePullsFrom: readonly RegExp[];
 }
 
 /** A compiled policy: the normalized document plus compiled regexes and glob matchers. */
@@ -27,6 +49,10 @@ export interface Policy {
   readonly document: PolicyDocument;
   readonly protect: readonly ProtectPattern[];
   readonly rules: readonly CompiledRule[];
+  /** Empty when the policy has no `untagged` entries. */
+  readonly untagged: readonly CompiledUntagged[];
+  /** `ignorePullsFrom` is empty when the policy has no `ledger` section. */
+  readonly ledger: CompiledLedgerSettings;
 }
 
 /**
@@ -44,6 +70,19 @@ export function compilePolicy(value: unknown, source?: string): Policy {
     document,
     protect: document.protect.map((pattern) => ({ source: pattern, regex: compileWholeTag(pattern) })),
     rules: document.rules.map(compileRule),
+    untagged: (document.untagged ?? []).map(compileUntagged),
+    ledger: { ignorePullsFrom: (document.ledger?.ignorePullsFrom ?? []).map((source) => new RegExp(source)) },
+  };
+}
+
+function compileUntagged(entry: UntaggedDocument): CompiledUntagged {
+  return {
+    document: entry,
+    matchesRepository: compileRepositoryGlobs(entry.repositories),
+    olderThanMs: parseDuration(entry.olderThan),
+    ...(entry.keepPulledWithin !== undefined && {
+      keepPulledWithinMs: parseDuration(entry.keepPulledWithin),
+    }),
   };
 }
 
@@ -58,6 +97,9 @@ function compileRule(rule: RuleDocument): CompiledRule {
     ...(rule.groupBy !== undefined && { groupBy: compileWholeTag(rule.groupBy) }),
     ...(rule.keep !== undefined && { keep: rule.keep }),
     ...(rule.olderThan !== undefined && { olderThanMs: parseDuration(rule.olderThan) }),
+    ...(rule.keepPulledWithin !== undefined && {
+      keepPulledWithinMs: parseDuration(rule.keepPulledWithin),
+    }),
   };
 }
 
@@ -69,14 +111,4 @@ export function rulesForRepository(policy: Policy, repository: string): Compiled
 /** True when some rule's `repositories` globs match `repository` (the sweep queues only these). */
 export function policyCoversRepository(policy: Policy, repository: string): boolean {
   return policy.rules.some((rule) => rule.matchesRepository(repository));
-}
-
-/**
- * True when planning `repository` needs image ages: some rule covering it orders by `created`
- * with `keep` set, or uses `olderThan`. When false the engine can skip reading config blobs.
- */
-export function policyNeedsAge(policy: Policy, repository: string): boolean {
-  return rulesForRepository(policy, repository).some(
-    (rule) => (rule.order === 'created' && rule.keep !== undefined) || rule.olderThanMs !== undefined,
-  );
 }

@@ -2,8 +2,15 @@ import * as z from 'zod/mini';
 import { durationProblem } from './duration';
 import { captureGroupCount, globProblem, regexProblem } from './matchers';
 
-/** How a rule orders the candidates of a stream, newest first. */
-export type RuleOrder = 'created' | 'semver';
+/**
+ * How a rule orders the candidates of a stream, newest first: by image age (`created`), by
+ * semantic version, by tag name with embedded numbers compared as numbers (`natural`), or by the
+ * ledger's last push of the tag (`pushed`, falling back to `created` for tags it never saw).
+ */
+export type RuleOrder = 'created' | 'semver' | 'natural' | 'pushed';
+
+/** Every {@link RuleOrder}, in the order the error message lists them. */
+export const RULE_ORDERS: readonly RuleOrder[] = ['created', 'semver', 'natural', 'pushed'];
 
 /** One retention rule, normalized (defaults applied); JSON-serializable. */
 export interface RuleDocument {
@@ -23,6 +30,27 @@ export interface RuleDocument {
   keep?: number;
   /** Only candidates older than this duration (`14d`) are removed. */
   olderThan?: string;
+  /** Needs the ledger: a candidate whose digest was pulled within this duration stays. */
+  keepPulledWithin?: string;
+}
+
+/**
+ * Needs the ledger: which untagged manifests (no tag reaches them any more) are removed by digest.
+ * Schema and compiled form only so far; the planner of untagged manifests comes later.
+ */
+export interface UntaggedDocument {
+  /** Repository globs; default `['**']`. */
+  repositories: string[];
+  /** Untagged for longer than this (since the push that replaced it). */
+  olderThan: string;
+  /** A manifest pulled by digest within this duration stays. */
+  keepPulledWithin?: string;
+}
+
+/** What the ledger records, and what it ignores. */
+export interface LedgerDocument {
+  /** User-agent regexes (searched, not anchored) whose pulls are not use. */
+  ignorePullsFrom: string[];
 }
 
 /** The normalized, JSON-serializable policy (defaults applied). Passed to Lambdas as JSON. */
@@ -31,15 +59,31 @@ export interface PolicyDocument {
   /** Whole-tag regexes: matching tags are never removed. */
   protect: string[];
   rules: RuleDocument[];
+  /** Absent when the file leaves it out, so that older documents compile back unchanged. */
+  untagged?: UntaggedDocument[];
   limits: { maxDeletesPerRun?: number };
+  /** Absent when the file leaves it out. */
+  ledger?: LedgerDocument;
 }
 
 /** The rule name that marks protected tags in a plan, so no rule may take it. */
 export const PROTECT_RULE_NAME = 'protect';
 
-const ROOT_KEYS = ['registry', 'protect', 'rules', 'limits'];
-const RULE_KEYS = ['name', 'repositories', 'tags', 'exclude', 'groupBy', 'order', 'keep', 'olderThan'];
+const ROOT_KEYS = ['registry', 'protect', 'rules', 'untagged', 'limits', 'ledger'];
+const RULE_KEYS = [
+  'name',
+  'repositories',
+  'tags',
+  'exclude',
+  'groupBy',
+  'order',
+  'keep',
+  'olderThan',
+  'keepPulledWithin',
+];
+const UNTAGGED_KEYS = ['repositories', 'olderThan', 'keepPulledWithin'];
 const LIMIT_KEYS = ['maxDeletesPerRun'];
+const LEDGER_KEYS = ['ignorePullsFrom'];
 
 /** A zod error setting: `required` when the field is missing, else `expected ...`. */
 function expected(what: string) {
@@ -84,31 +128,52 @@ const durationField = z.string({ error: expected('a duration such as 14d') }).ch
   if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
 });
 
+// A user agent is matched anywhere in it (`^Trivy/` anchors itself), unlike the whole-tag regexes.
+const userAgentRegexField = z
+  .string({ error: expected('a user-agent regular expression (a string; quote it in YAML)') })
+  .check(regexCheck);
+
+const repositoriesField = z
+  .array(globField, { error: expected('a list of repository globs, e.g. ["apps/**"]') })
+  .check(
+    z.minLength(1, {
+      error: 'expected at least one repository glob (leave the field out for all repositories)',
+    }),
+  );
+
 const nonNegativeInteger = 'a non-negative integer';
 const positiveInteger = 'a positive integer';
 
 const ruleSchema = z.strictObject(
   {
     name: z.optional(nonEmptyString('a rule name')),
-    repositories: z.optional(
-      z.array(globField, { error: expected('a list of repository globs, e.g. ["apps/**"]') }).check(
-        z.minLength(1, {
-          error: 'expected at least one repository glob (leave the field out for all repositories)',
-        }),
-      ),
-    ),
+    repositories: z.optional(repositoriesField),
     tags: z.optional(regexField),
     exclude: z.optional(regexField),
     groupBy: z.optional(groupByField),
-    order: z.optional(z.enum(['created', 'semver'], { error: "expected 'created' or 'semver'" })),
+    order: z.optional(
+      z.enum(RULE_ORDERS as [RuleOrder, ...RuleOrder[]], {
+        error: `expected one of ${RULE_ORDERS.map((order) => `'${order}'`).join(', ')}`,
+      }),
+    ),
     keep: z.optional(
       z
         .int({ error: expected(nonNegativeInteger) })
         .check(z.minimum(0, { error: `expected ${nonNegativeInteger}` })),
     ),
     olderThan: z.optional(durationField),
+    keepPulledWithin: z.optional(durationField),
   },
   { error: expected('a rule (a mapping)') },
+);
+
+const untaggedSchema = z.strictObject(
+  {
+    repositories: z.optional(repositoriesField),
+    olderThan: durationField,
+    keepPulledWithin: z.optional(durationField),
+  },
+  { error: expected('an untagged entry (a mapping with olderThan)') },
 );
 
 const policySchema = z.strictObject(
@@ -125,6 +190,7 @@ const policySchema = z.strictObject(
       .check(
         z.minLength(1, { error: 'expected at least one rule (a policy without rules removes nothing)' }),
       ),
+    untagged: z.optional(z.array(untaggedSchema, { error: expected('a list of untagged entries') })),
     limits: z.optional(
       z.strictObject(
         {
@@ -132,6 +198,16 @@ const policySchema = z.strictObject(
             z
               .int({ error: expected(positiveInteger) })
               .check(z.minimum(1, { error: `expected ${positiveInteger}` })),
+          ),
+        },
+        { error: expected('a mapping') },
+      ),
+    ),
+    ledger: z.optional(
+      z.strictObject(
+        {
+          ignorePullsFrom: z.optional(
+            z.array(userAgentRegexField, { error: expected('a list of user-agent regular expressions') }),
           ),
         },
         { error: expected('a mapping') },
@@ -173,12 +249,23 @@ export function validatePolicyDocument(
       order: rule.order ?? 'created',
       ...(rule.keep !== undefined && { keep: rule.keep }),
       ...(rule.olderThan !== undefined && { olderThan: rule.olderThan }),
+      ...(rule.keepPulledWithin !== undefined && { keepPulledWithin: rule.keepPulledWithin }),
     })),
+    ...(input.untagged !== undefined && {
+      untagged: input.untagged.map((entry) => ({
+        repositories: [...(entry.repositories ?? ['**'])],
+        olderThan: entry.olderThan,
+        ...(entry.keepPulledWithin !== undefined && { keepPulledWithin: entry.keepPulledWithin }),
+      })),
+    }),
     limits: {
       ...(input.limits?.maxDeletesPerRun !== undefined && {
         maxDeletesPerRun: input.limits.maxDeletesPerRun,
       }),
     },
+    ...(input.ledger !== undefined && {
+      ledger: { ignorePullsFrom: [...(input.ledger.ignorePullsFrom ?? [])] },
+    }),
   };
   return { document };
 }
@@ -244,6 +331,8 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
 function knownKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return ROOT_KEYS;
   if (path[0] === 'limits') return LIMIT_KEYS;
+  if (path[0] === 'ledger') return LEDGER_KEYS;
+  if (path[0] === 'untagged') return UNTAGGED_KEYS;
   return RULE_KEYS;
 }
 

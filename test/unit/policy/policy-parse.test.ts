@@ -156,7 +156,11 @@ describe('Function: compilePolicy', () => {
     ['a rule that is not a mapping', { rules: ['keep 3'] }, 'rules[0]: expected a rule (a mapping)'],
     ['a fractional keep', { rules: [{ keep: 1.5 }] }, 'rules[0].keep: expected a non-negative integer'],
     ['a keep given as text', { rules: [{ keep: '3' }] }, 'rules[0].keep: expected a non-negative integer'],
-    ['an unknown order', { rules: [{ order: 'name' }] }, "rules[0].order: expected 'created' or 'semver'"],
+    [
+      'an unknown order',
+      { rules: [{ order: 'name' }] },
+      "rules[0].order: expected one of 'created', 'semver', 'natural', 'pushed'",
+    ],
     [
       'a duration without a unit',
       { rules: [{ olderThan: '14' }] },
