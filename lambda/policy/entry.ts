@@ -2,6 +2,18 @@ import type { SemVer } from 'semver';
 import type { Digest, TagRecord } from '../domain';
 import { referrerSubject } from './matchers';
 
+/**
+ * A time from the inventory as epoch milliseconds, or undefined when unknown: absent, an invalid
+ * Date (NaN), or the 1970 epoch (reproducible builds; a ledger never records it either).
+ */
+export function knownTime(date: Date | undefined): number | undefined {
+  const time = date?.getTime();
+  return time !== undefined && Number.isFinite(time) && time !== 0 ? time : undefined;
+}
+
+/** Where a candidate's age came from: the image's `created`, or the ledger's last push. */
+export type AgeSource = 'created' | 'pushed';
+
 /** What the rules (or protect, or a referrer's subject) decided, before digest safety. */
 export type Intent = 'keep' | 'remove';
 
@@ -15,6 +27,10 @@ export class TagEntry {
   public readonly digest: Digest;
   /** Epoch milliseconds, or undefined when the age is unknown. */
   public readonly createdMs: number | undefined;
+  /** The ledger's last push of the tag, epoch milliseconds; undefined when unknown. */
+  public readonly pushedMs: number | undefined;
+  /** The ledger's last client pull of the digest, epoch milliseconds; undefined when unknown. */
+  public readonly pulledMs: number | undefined;
   /** For a cosign-style referrer tag, the digest it signs or attests. */
   public readonly subject: Digest | undefined;
   /**
@@ -33,6 +49,13 @@ export class TagEntry {
   public resolvingDigest = false;
   /** Parsed once, for rules with `order: semver`. */
   public version: SemVer | undefined = undefined;
+  /**
+   * Set by the deciding rule: the age it ranks by (`order: created | pushed`) and applies
+   * `olderThan` to, epoch milliseconds, and where it came from. `order: pushed` takes the push
+   * time first, every other order the image's `created` first; each falls back to the other.
+   */
+  public ageMs: number | undefined = undefined;
+  public ageFrom: AgeSource | undefined = undefined;
   public intent: Intent | undefined = undefined;
   public rule: string | null = null;
   public reason = '';
@@ -40,9 +63,10 @@ export class TagEntry {
   public constructor(public readonly record: TagRecord) {
     this.tag = record.tag;
     this.digest = record.digest;
-    const time = record.created?.getTime();
     // NaN (an invalid Date) and the 1970 epoch of reproducible builds both mean "unknown".
-    this.createdMs = time !== undefined && Number.isFinite(time) && time !== 0 ? time : undefined;
+    this.createdMs = knownTime(record.created);
+    this.pushedMs = knownTime(record.pushedAt);
+    this.pulledMs = knownTime(record.pulledAt);
     this.subject = referrerSubject(record.tag);
   }
 

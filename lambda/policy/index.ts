@@ -35,4 +35,5 @@ export {
 } from './requirements';
 export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
+export { compareNatural } from './order';
 export { plannedRemovals, deleteLimitProblem } from './limits';

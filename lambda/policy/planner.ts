@@ -9,6 +9,7 @@ import type {
   RepositoryPlan,
 } from '../domain';
 import { TagEntry } from './entry';
+import { withLedgerTimes } from './ledger-times';
 import { rulesForRepository, type CompiledRule, type Policy, type ProtectPattern } from './policy';
 import { PROTECT_RULE_NAME } from './schema';
 import { decideCandidates } from './streams';
@@ -23,6 +24,14 @@ export interface PlanOptions {
   untagSupported?: boolean;
   /** Recorded in the plan. @default true */
   dryRun?: boolean;
+  /**
+   * The inventory was read with a ledger: every tag of the plan then carries `pushedAt` and
+   * `pulledAt` (ISO 8601, or null when the ledger saw none). Without, both fields are left out,
+   * so that a plan made without a ledger is byte-identical to one made before the ledger existed.
+   * Decisions never depend on it, only on the times in the inventory's records.
+   * @default false
+   */
+  ledger?: boolean;
 }
 
 /**
@@ -45,7 +54,10 @@ export function planCleanup(
   const untagSupported = options.untagSupported ?? true;
   const repositories = [...inventory.repositories]
     .sort((a, b) => compareText(a.name, b.name))
-    .map((repository) => planRepository(repository, policy, nowMs, untagSupported));
+    .map((repository) => {
+      const planned = planRepository(repository, policy, nowMs, untagSupported);
+      return options.ledger ? withLedgerTimes(planned, repository) : planned;
+    });
   return {
     registry: inventory.registry,
     generatedAt: now.toISOString(),

@@ -27,6 +27,31 @@ export function tagRecord(tag: string, digest: Digest, daysAgo?: number): TagRec
   };
 }
 
+/** Days before NOW as a Date. */
+export function daysBeforeNow(days: number): Date {
+  return new Date(NOW.getTime() - days * DAY_MS);
+}
+
+/** What the ledger saw of a tag, in days before NOW (undefined: never seen). */
+export interface LedgerDays {
+  pushed?: number;
+  pulled?: number;
+}
+
+/** A tag record with the ledger's push and pull times, `created` as in {@link tagRecord}. */
+export function ledgerRecord(
+  tag: string,
+  digest: Digest,
+  createdDaysAgo: number | undefined,
+  { pushed, pulled }: LedgerDays,
+): TagRecord {
+  return {
+    ...tagRecord(tag, digest, createdDaysAgo),
+    ...(pushed !== undefined && { pushedAt: daysBeforeNow(pushed) }),
+    ...(pulled !== undefined && { pulledAt: daysBeforeNow(pulled) }),
+  };
+}
+
 /** An inventory of one repository. */
 export function inventoryOf(name: string, tags: readonly TagRecord[]): Inventory {
   return { registry: 'http://127.0.0.1:5000', repositories: [{ name, tags }] };
