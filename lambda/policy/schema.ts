@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { durationProblem } from './duration';
+import { formatIssue } from './issues';
 import { captureGroupCount, globProblem, regexProblem } from './matchers';
 
 /**
@@ -68,22 +69,6 @@ export interface PolicyDocument {
 
 /** The rule name that marks protected tags in a plan, so no rule may take it. */
 export const PROTECT_RULE_NAME = 'protect';
-
-const ROOT_KEYS = ['registry', 'protect', 'rules', 'untagged', 'limits', 'ledger'];
-const RULE_KEYS = [
-  'name',
-  'repositories',
-  'tags',
-  'exclude',
-  'groupBy',
-  'order',
-  'keep',
-  'olderThan',
-  'keepPulledWithin',
-];
-const UNTAGGED_KEYS = ['repositories', 'olderThan', 'keepPulledWithin'];
-const LIMIT_KEYS = ['maxDeletesPerRun'];
-const LEDGER_KEYS = ['ignorePullsFrom'];
 
 /** A zod error setting: `required` when the field is missing, else `expected ...`. */
 function expected(what: string) {
@@ -176,6 +161,26 @@ const untaggedSchema = z.strictObject(
   { error: expected('an untagged entry (a mapping with olderThan)') },
 );
 
+const limitsSchema = z.strictObject(
+  {
+    maxDeletesPerRun: z.optional(
+      z
+        .int({ error: expected(positiveInteger) })
+        .check(z.minimum(1, { error: `expected ${positiveInteger}` })),
+    ),
+  },
+  { error: expected('a mapping') },
+);
+
+const ledgerSchema = z.strictObject(
+  {
+    ignorePullsFrom: z.optional(
+      z.array(userAgentRegexField, { error: expected('a list of user-agent regular expressions') }),
+    ),
+  },
+  { error: expected('a mapping') },
+);
+
 const policySchema = z.strictObject(
   {
     registry: z.optional(
@@ -191,28 +196,8 @@ const policySchema = z.strictObject(
         z.minLength(1, { error: 'expected at least one rule (a policy without rules removes nothing)' }),
       ),
     untagged: z.optional(z.array(untaggedSchema, { error: expected('a list of untagged entries') })),
-    limits: z.optional(
-      z.strictObject(
-        {
-          maxDeletesPerRun: z.optional(
-            z
-              .int({ error: expected(positiveInteger) })
-              .check(z.minimum(1, { error: `expected ${positiveInteger}` })),
-          ),
-        },
-        { error: expected('a mapping') },
-      ),
-    ),
-    ledger: z.optional(
-      z.strictObject(
-        {
-          ignorePullsFrom: z.optional(
-            z.array(userAgentRegexField, { error: expected('a list of user-agent regular expressions') }),
-          ),
-        },
-        { error: expected('a mapping') },
-      ),
-    ),
+    limits: z.optional(limitsSchema),
+    ledger: z.optional(ledgerSchema),
   },
   { error: (issue) => (issue.input == null ? 'the policy is empty' : 'expected a mapping with rules') },
 );
@@ -234,7 +219,8 @@ export function validatePolicyDocument(
   // the other mistakes (zod skips an array's own checks when one of its elements is invalid).
   const nameIssues = ruleNameIssues(value);
   if (!result.success || nameIssues.length > 0) {
-    return { issues: [...(result.error?.issues.flatMap(formatIssue) ?? []), ...nameIssues] };
+    const issues = result.error?.issues.flatMap((issue) => formatIssue(issue, knownKeys)) ?? [];
+    return { issues: [...issues, ...nameIssues] };
   }
   const input = result.data;
   const document: PolicyDocument = {
@@ -303,61 +289,12 @@ function registryProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** `['rules', 1, 'tags']` → `rules[1].tags`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) {
-    if (typeof key === 'number') text += `[${key}]`;
-    else text += text ? `.${String(key)}` : String(key);
-  }
-  return text || 'policy';
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string[] {
-  const path = issue.path;
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeys(path);
-    return issue.keys.map((key) => {
-      const suggestion = suggest(key, known);
-      const hint = suggestion
-        ? ` (did you mean '${suggestion}'?)`
-        : ` (expected one of: ${known.join(', ')})`;
-      return `${formatPath([...path, key])}: unknown key${hint}`;
-    });
-  }
-  return [`${formatPath(path)}: ${issue.message}`];
-}
-
+/** The keys of the mapping at `path`, for the typo hints of an unknown key. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
-  if (path.length === 0) return ROOT_KEYS;
-  if (path[0] === 'limits') return LIMIT_KEYS;
-  if (path[0] === 'ledger') return LEDGER_KEYS;
-  if (path[0] === 'untagged') return UNTAGGED_KEYS;
-  return RULE_KEYS;
-}
-
-/** The known key a typo most likely meant: same letters ignoring case, or at most 2 edits away. */
-function suggest(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  const exact = known.find((candidate) => candidate.toLowerCase() === lower);
-  if (exact) return exact;
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
-  }
-  return best?.key;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
+  const section = path[0];
+  if (path.length === 0) return Object.keys(policySchema.shape);
+  if (section === 'limits') return Object.keys(limitsSchema.shape);
+  if (section === 'ledger') return Object.keys(ledgerSchema.shape);
+  if (section === 'untagged') return Object.keys(untaggedSchema.shape);
+  return Object.keys(ruleSchema.shape);
 }
