@@ -112,11 +112,9 @@ function removeUnlessPulled(entry: TagEntry, rule: CompiledRule, reason: string,
  * `created`, such as the 1970 of reproducible builds, falls back to the push time).
  */
 function setAge(entry: TagEntry, rule: CompiledRule): void {
-  const [first, second] =
-    rule.order === 'pushed'
-      ? ([entry.pushedMs, entry.createdMs] as const)
-      : ([entry.createdMs, entry.pushedMs] as const);
   const pushedFirst = rule.order === 'pushed';
+  const first = pushedFirst ? entry.pushedMs : entry.createdMs;
+  const second = pushedFirst ? entry.createdMs : entry.pushedMs;
   if (first !== undefined) {
     entry.ageMs = first;
     entry.ageFrom = pushedFirst ? 'pushed' : 'created';
