@@ -16,8 +16,8 @@ const RECORDED_ACTIONS: ReadonlySet<unknown> = new Set<RegistryAction>(['push', 
  * deletes. Blob events (layer and config media types) and mounts are ignored.
  *
  * A delete carries no media type, and distribution writes blob and manifest deletes alike (digest
- * and repository only), so every delete with a digest is read as a manifest delete: a digest the
- * ledger never saw pushed as a manifest is a no-op there. distribution 3 writes `"digest": ""`,
+ * and repository only), so every delete with a digest is read as a manifest delete: a blob's
+ * digest names no manifest the ledger knows. distribution 3 writes `"digest": ""`,
  * `"mediaType": ""` and `"size": 0` on a tag delete: all three are read as absent.
  *
  * @returns false when `events` is not an array (the envelope is malformed).
