@@ -3,8 +3,16 @@ import { asRecord, eventIdOf, field, type PushCollector } from './pushes';
 
 /** Harbor's default-format event type of an artifact push. */
 export const HARBOR_PUSH_ARTIFACT = 'PUSH_ARTIFACT';
+/** Harbor's default-format event type of an artifact pull (a manifest GET). */
+export const HARBOR_PULL_ARTIFACT = 'PULL_ARTIFACT';
+/** Harbor's default-format event type of an artifact deletion. */
+export const HARBOR_DELETE_ARTIFACT = 'DELETE_ARTIFACT';
 /** Harbor's CloudEvents type of an artifact push. */
 export const HARBOR_CLOUDEVENTS_PUSHED = 'harbor.artifact.pushed';
+/** Harbor's CloudEvents type of an artifact pull. */
+export const HARBOR_CLOUDEVENTS_PULLED = 'harbor.artifact.pulled';
+/** Harbor's CloudEvents type of an artifact deletion. */
+export const HARBOR_CLOUDEVENTS_DELETED = 'harbor.artifact.deleted';
 /** The Content-Type Harbor posts CloudEvents with (structured mode). */
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 
@@ -94,7 +102,7 @@ function collectEventData(
 }
 
 /** Harbor's full repository name (`project/repo`), else namespace and name joined. */
-function repositoryName(repository: Record<string, unknown> | undefined): unknown {
+export function repositoryName(repository: Record<string, unknown> | undefined): unknown {
   const fullName = field(repository, 'repo_full_name');
   if (typeof fullName === 'string') return fullName;
   const namespace = field(repository, 'namespace');

@@ -42,7 +42,8 @@ export function parseNotification(body: string, contentType?: string): ParsedNot
   return { repositories: collector.repositories(), ignored: collector.ignored, format };
 }
 
-function parseJson(body: string): unknown {
+/** The body as JSON (a leading byte order mark allowed). @throws WebhookPayloadError when it is not JSON. */
+export function parseJson(body: string): unknown {
   try {
     // A byte order mark is legal in front of UTF-8 JSON on the wire, but JSON.parse refuses it.
     return JSON.parse(body.startsWith('\uFEFF') ? body.slice(1) : body);
@@ -52,7 +53,14 @@ function parseJson(body: string): unknown {
   }
 }
 
-function detectFormat(envelope: Record<string, unknown>, mediaType: string | undefined): NotificationFormat {
+/**
+ * The notification format, from the body's shape (and `application/cloudevents+json`, which requires a
+ * CloudEvent). @throws WebhookPayloadError for an unrecognized shape.
+ */
+export function detectFormat(
+  envelope: Record<string, unknown>,
+  mediaType: string | undefined,
+): NotificationFormat {
   if (mediaType === CLOUDEVENTS_JSON || field(envelope, 'specversion') !== undefined) {
     if (isHarborCloudEvent(envelope)) return 'harbor-cloudevents';
     throw new WebhookPayloadError('unrecognized notification format');

@@ -1,49 +1,10 @@
 import fc from 'fast-check';
-import { isRepositoryName, isTag, MANIFEST_ACCEPT } from '../../../lambda/domain';
+import { isRepositoryName, isTag } from '../../../lambda/domain';
 import { acceptWebhook, parseNotification, type WebhookRequest } from '../../../lambda/events';
+import { HOSTILE_REPOSITORIES, mediaType, repository, tag } from './arbitraries';
 
 const TOKEN = 'property-token';
 const STATUSES = [202, 400, 401, 405, 413];
-
-const validRepository = fc.stringMatching(
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*){0,2}$/,
-);
-const HOSTILE_REPOSITORIES = [
-  '..',
-  'apps/../etc',
-  '../../etc/passwd',
-  'apps%2Fweb',
-  'apps%2f..%2fetc',
-  'Apps/Web',
-  'apps/WEB',
-  'a'.repeat(256),
-  `${'a/'.repeat(127)}ab`,
-  '/apps',
-  'apps//web',
-  'apps/',
-  ' apps',
-  'apps\u0000web',
-  'apps\\web',
-  '127.0.0.1:5000/apps',
-  'http://169.254.169.254/latest',
-  'ａpps',
-];
-const repository = fc.oneof(
-  { arbitrary: validRepository, weight: 3 },
-  fc.constantFrom(...HOSTILE_REPOSITORIES),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.jsonValue({ maxDepth: 2 }),
-);
-const tag = fc.oneof(
-  { arbitrary: fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/), weight: 3 },
-  fc.string({ maxLength: 10 }),
-  fc.constant(undefined),
-);
-const mediaType = fc.constantFrom(
-  ...MANIFEST_ACCEPT,
-  'application/octet-stream',
-  'application/vnd.oci.image.config.v1+json',
-);
 
 const distributionEvent = fc.record(
   {
