@@ -1,21 +1,7 @@
-import {
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type DynamoDBClientConfig,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 import { isDigest, type Digest } from '../../domain';
-import {
-  LedgerError,
-  LedgerInputError,
-  LedgerRunExistsError,
-  LedgerRunNotFoundError,
-  LedgerUnavailableError,
-} from '../errors';
+import { LedgerError, LedgerInputError, LedgerUnavailableError } from '../errors';
 import type {
   HistoryEntry,
   HistorySubject,
@@ -36,16 +22,17 @@ import {
   checkBudget,
   checkRemoval,
   checkReservation,
-  historyKey,
   systemClock,
   type LedgerClock,
 } from '../rules';
 import type { LedgerStore } from '../store';
-import { epochSeconds, from, names, to, type Item } from './attributes';
-import { batchGet, batchWrite, forEachLimited, type Sleep } from './batch';
-import { conditionally, type TableContext } from './context';
-import { historyFromItem, manifestFromItem, removalFromItem, runFromItem, tagFromItem } from './items';
+import { names, to, type Item } from './attributes';
+import { batchGet, forEachLimited, type Sleep } from './batch';
+import type { TableContext } from './context';
+import { historyFromItem, manifestFromItem, runFromItem, tagFromItem } from './items';
 import { ItemKey, SortPrefix } from './keys';
+import { getItem, queryItems } from './reads';
+import { archiveRemoval, createRun, latestRemovalOfTag, listRemovals, reserveBudget } from './reclaim';
 import { RECORD_CONCURRENCY, recordEvents } from './record-events';
 
 /**
@@ -150,7 +137,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   public async listManifests(repository: string): Promise<LedgerManifest[]> {
     return this.guard('listManifests', async () =>
       (
-        await this.query({
+        await queryItems(this.context, {
           pk: ItemKey.repository(repository),
           prefix: SortPrefix.manifest,
           filter: { expression: 'attribute_not_exists(#goneAt)', names: names('goneAt') },
@@ -161,13 +148,15 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   public async listTags(repository: string): Promise<LedgerTag[]> {
     return this.guard('listTags', async () =>
-      (await this.query({ pk: ItemKey.repository(repository), prefix: SortPrefix.tag })).map(tagFromItem),
+      (await queryItems(this.context, { pk: ItemKey.repository(repository), prefix: SortPrefix.tag })).map(
+        tagFromItem,
+      ),
     );
   }
 
   public async getTag(repository: string, tag: string): Promise<LedgerTag | undefined> {
     return this.guard('getTag', async () => {
-      const item = await this.get(ItemKey.repository(repository), ItemKey.tag(tag));
+      const item = await getItem(this.context, ItemKey.repository(repository), ItemKey.tag(tag));
       return item && tagFromItem(item);
     });
   }
@@ -195,7 +184,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
       : undefined;
     return this.guard('history', async () =>
       (
-        await this.query({
+        await queryItems(this.context, {
           pk: ItemKey.repository(subject.repository),
           prefix: SortPrefix.history,
           newestFirst: true,
@@ -208,62 +197,17 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   public async createRun(run: NewRun): Promise<LedgerRun> {
     checkBudget(run.budget);
-    return this.guard('createRun', async () => {
-      const created = await conditionally(() =>
-        this.context.client.send(
-          new PutItemCommand({
-            TableName: this.context.table,
-            Item: {
-              pk: to.s(ItemKey.run(run.runId)),
-              sk: to.s(ItemKey.runSort),
-              trigger: to.s(run.trigger),
-              startedAt: to.n(run.startedAt.getTime()),
-              used: to.n(0),
-              // DynamoDB conditions cannot add (`used + :n <= budget`): what is left is kept instead.
-              ...(run.budget !== undefined && { budget: to.n(run.budget), remaining: to.n(run.budget) }),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-      if (!created) throw new LedgerRunExistsError(run.runId);
-      return { ...run, used: 0 };
-    });
+    return this.guard('createRun', () => createRun(this.context, run));
   }
 
   public async reserveBudget(runId: string, count: number): Promise<boolean> {
     checkReservation(count);
-    return this.guard('reserveBudget', async () => {
-      const reserve = (expression: string, condition: string) =>
-        conditionally(() =>
-          this.context.client.send(
-            new UpdateItemCommand({
-              TableName: this.context.table,
-              Key: { pk: to.s(ItemKey.run(runId)), sk: to.s(ItemKey.runSort) },
-              UpdateExpression: expression,
-              ConditionExpression: condition,
-              ExpressionAttributeNames: names('used', 'remaining'),
-              ExpressionAttributeValues: { ':count': to.n(count) },
-            }),
-          ),
-        );
-      // `remaining >= :count` is `used + count <= budget`, checked and applied in one write.
-      const budgeted = 'SET #used = #used + :count, #remaining = #remaining - :count';
-      if (await reserve(budgeted, 'attribute_exists(#remaining) AND #remaining >= :count')) return true;
-      const run = await this.get(ItemKey.run(runId), ItemKey.runSort);
-      if (!run) throw new LedgerRunNotFoundError(runId);
-      if (run.remaining !== undefined) return false;
-      // A run without a budget: count, never refuse.
-      return reserve(
-        'SET #used = #used + :count',
-        'attribute_exists(pk) AND attribute_not_exists(#remaining)',
-      );
-    });
+    return this.guard('reserveBudget', () => reserveBudget(this.context, runId, count));
   }
 
   public async getRun(runId: string): Promise<LedgerRun | undefined> {
     return this.guard('getRun', async () => {
-      const item = await this.get(ItemKey.run(runId), ItemKey.runSort);
+      const item = await getItem(this.context, ItemKey.run(runId), ItemKey.runSort);
       return item && runFromItem(item);
     });
   }
@@ -276,97 +220,18 @@ export class DynamoDbLedgerStore implements LedgerStore {
       body: new Uint8Array(removal.body),
       expiresAt: archiveExpiry(removal.removedAt, this.archiveRetentionMs),
     };
-    const expiresAt = to.n(epochSeconds(archived.expiresAt));
-    const repositoryKey = to.s(ItemKey.repository(archived.repository));
     return this.guard('archiveRemoval', async () => {
-      await this.context.client.send(
-        new PutItemCommand({
-          TableName: this.context.table,
-          Item: {
-            pk: to.s(ItemKey.run(archived.runId)),
-            sk: to.s(ItemKey.removal(archived.repository, archived.digest)),
-            repository: to.s(archived.repository),
-            digest: to.s(archived.digest),
-            tags: to.strings(archived.tags),
-            mediaType: to.s(archived.mediaType),
-            body: to.b(archived.body),
-            removedAt: to.n(archived.removedAt.getTime()),
-            reason: to.s(archived.reason),
-            expiresAt,
-          },
-        }),
-      );
-      const history = (archived.tags.length > 0 ? archived.tags : [undefined]).map((tag) => ({
-        PutRequest: {
-          Item: {
-            pk: repositoryKey,
-            sk: to.s(
-              ItemKey.history(
-                historyKey(archived.removedAt, 'archive', archived.runId, archived.digest, tag ?? ''),
-              ),
-            ),
-            at: to.n(archived.removedAt.getTime()),
-            kind: to.s('archive'),
-            digest: to.s(archived.digest),
-            runId: to.s(archived.runId),
-            reason: to.s(archived.reason),
-            ...(tag !== undefined && { tag: to.s(tag) }),
-          },
-        },
-      }));
-      // One pointer per tag, so that `restore REPO:TAG` finds the newest archive with one query.
-      const pointers = archived.tags.map((tag) => ({
-        PutRequest: {
-          Item: {
-            pk: repositoryKey,
-            sk: to.s(ItemKey.tagArchive(tag, archived.removedAt, archived.runId, archived.digest)),
-            runId: to.s(archived.runId),
-            digest: to.s(archived.digest),
-            expiresAt,
-          },
-        },
-      }));
-      await batchWrite(
-        this.context.client,
-        this.context.table,
-        [...history, ...pointers],
-        this.context.sleep,
-      );
+      await archiveRemoval(this.context, archived);
       return archived;
     });
   }
 
   public async listRemovals(runId: string): Promise<LedgerRemoval[]> {
-    return this.guard('listRemovals', async () =>
-      (
-        await this.query({ pk: ItemKey.run(runId), prefix: SortPrefix.removal, filter: this.unexpired() })
-      ).map(removalFromItem),
-    );
+    return this.guard('listRemovals', () => listRemovals(this.context, runId));
   }
 
   public async latestRemovalOfTag(repository: string, tag: string): Promise<LedgerRemoval | undefined> {
-    return this.guard('latestRemovalOfTag', async () => {
-      const pointers = await this.query({
-        pk: ItemKey.repository(repository),
-        prefix: ItemKey.tagArchivePrefix(tag),
-        newestFirst: true,
-        filter: this.unexpired(),
-      });
-      for (const pointer of pointers) {
-        const runId = from.s(pointer, 'runId') as string;
-        const digest = from.s(pointer, 'digest') as string;
-        const item = await this.get(ItemKey.run(runId), ItemKey.removal(repository, digest));
-        const removal = item && removalFromItem(item);
-        // The archive may have been replaced by a later one of the same run without this tag.
-        if (
-          removal &&
-          removal.tags.includes(tag) &&
-          removal.expiresAt.getTime() > this.context.now().getTime()
-        )
-          return removal;
-      }
-      return undefined;
-    });
+    return this.guard('latestRemovalOfTag', () => latestRemovalOfTag(this.context, repository, tag));
   }
 
   public async close(): Promise<void> {
@@ -375,60 +240,6 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   private manifestKey(repository: string, digest: Digest): Item {
     return { pk: to.s(ItemKey.repository(repository)), sk: to.s(ItemKey.manifest(digest)) };
-  }
-
-  /** Items TTL has not deleted yet but that have expired are left out (TTL deletes lazily). */
-  private unexpired(): QueryFilter {
-    return {
-      expression: '#expiresAt > :now',
-      names: names('expiresAt'),
-      values: { ':now': to.n(Math.floor(this.context.now().getTime() / 1000)) },
-    };
-  }
-
-  private async get(pk: string, sk: string): Promise<Item | undefined> {
-    const answer = await this.context.client.send(
-      new GetItemCommand({
-        TableName: this.context.table,
-        Key: { pk: to.s(pk), sk: to.s(sk) },
-        ConsistentRead: true,
-      }),
-    );
-    return answer.Item;
-  }
-
-  /** Every item of a partition whose sort key starts with `prefix` (filtered), page after page. */
-  private async query(options: {
-    pk: string;
-    prefix: string;
-    newestFirst?: boolean;
-    filter?: QueryFilter;
-    limit?: number;
-  }): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const input: QueryCommandInput = {
-        TableName: this.context.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': to.s(options.pk),
-          ':prefix': to.s(options.prefix),
-          ...options.filter?.values,
-        },
-        ConsistentRead: true,
-        ScanIndexForward: !options.newestFirst,
-        ...(options.filter && {
-          FilterExpression: options.filter.expression,
-          ExpressionAttributeNames: options.filter.names,
-        }),
-        ...(start && { ExclusiveStartKey: start }),
-      };
-      const page = await this.context.client.send(new QueryCommand(input));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start && (options.limit === undefined || items.length < options.limit));
-    return options.limit === undefined ? items : items.slice(0, options.limit);
   }
 
   /** Runs an operation; an SDK failure becomes a LedgerUnavailableError naming the table. */
@@ -444,10 +255,4 @@ export class DynamoDbLedgerStore implements LedgerStore {
       );
     }
   }
-}
-
-interface QueryFilter {
-  readonly expression: string;
-  readonly names: Record<string, string>;
-  readonly values?: Item;
 }
