@@ -1,3 +1,5 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
 /**
  * Every statement the SQLite store runs, prepared once when the store opens. Named parameters
  * (`@name`) match the objects the store passes.
@@ -77,3 +79,6 @@ export const SQL = {
     ORDER BY removed_at DESC LIMIT 1`,
   pruneRemovals: `DELETE FROM removals WHERE expires_at <= @now`,
 } as const;
+
+/** The prepared statements, by name. */
+export type Statements = { [K in keyof typeof SQL]: BetterSqlite3.Statement };

@@ -31,7 +31,6 @@ import {
   classifyEvents,
   GONE_MANIFEST_RETENTION_MS,
   historyKey,
-  PULL_RECORD_INTERVAL_MS,
   systemClock,
   type LedgerClock,
 } from '../rules';
@@ -49,7 +48,8 @@ import {
   type TagRow,
 } from './rows';
 import { openLedgerDatabase } from './open';
-import { SQL } from './statements';
+import { recordClassifiedEvents } from './record-events';
+import { SQL, type Statements } from './statements';
 
 /** How long a write waits for another process (the CLI next to `serve`) to release the file. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -74,8 +74,6 @@ export type SqliteLedgerConfig = (
   /** How long archived removals stay restorable. @default {@link ARCHIVE_RETENTION_MS} */
   readonly archiveRetentionMs?: number;
 };
-
-type Statements = { [K in keyof typeof SQL]: BetterSqlite3.Statement };
 
 /**
  * The ledger in a local SQLite file (better-sqlite3, WAL, busy timeout): for the CLI and
@@ -128,55 +126,10 @@ export class SqliteLedgerStore implements LedgerStore {
     events: readonly LedgerEvent[],
     options: RecordEventsOptions = {},
   ): Promise<RecordEventsResult> {
-    const { accepted, ignored, duplicates } = classifyEvents(events, options.ignorePullsFrom);
-    return this.guard('recordEvents', () => {
-      const counts = { recorded: 0, duplicates, throttled: 0, ignored };
-      const seenAt = this.now().getTime();
-      const s = this.statements;
-      this.database.transaction(() => {
-        for (const { kind, event } of accepted) {
-          const at = event.timestamp.getTime();
-          const row = {
-            repository: event.repository,
-            digest: event.digest ?? null,
-            tag: event.tag || null,
-            mediaType: event.mediaType ?? null,
-            size: event.size ?? null,
-            at,
-          };
-          if (kind === 'pull') {
-            if (s.pull.run({ ...row, interval: PULL_RECORD_INTERVAL_MS }).changes === 0) {
-              counts.throttled += 1;
-              continue;
-            }
-          } else {
-            if (s.markEvent.run({ id: event.id, seenAt }).changes === 0) {
-              counts.duplicates += 1;
-              continue;
-            }
-            if (kind === 'push') {
-              s.push.run(row);
-              if (row.tag !== null) s.pushTag.run(row);
-            } else if (row.digest !== null) {
-              s.markGone.run(row);
-              s.deleteTagsOfDigest.run(row);
-            } else {
-              s.deleteTag.run(row);
-            }
-          }
-          s.insertHistory.run({
-            ...row,
-            key: historyKey(event.timestamp, event.id),
-            kind,
-            eventId: event.id,
-            runId: null,
-            reason: null,
-          });
-          counts.recorded += 1;
-        }
-      })();
-      return counts;
-    });
+    const classified = classifyEvents(events, options.ignorePullsFrom);
+    return this.guard('recordEvents', () =>
+      recordClassifiedEvents(this.database, this.statements, classified, this.now().getTime()),
+    );
   }
 
   public async getManifests(
