@@ -1,0 +1,142 @@
+import type { Digest } from '../../domain';
+import type {
+  HistoryEntry,
+  HistoryKind,
+  LedgerManifest,
+  LedgerRemoval,
+  LedgerRun,
+  LedgerTag,
+  RunTrigger,
+} from '../records';
+
+/** A `manifests` row. */
+export interface ManifestRow {
+  repository: string;
+  digest: string;
+  media_type: string | null;
+  size: number | null;
+  created: number | null;
+  children: string | null;
+  subject: string | null;
+  config_digest: string | null;
+  blob_sizes: string | null;
+  facts_recorded_at: number | null;
+  first_pushed_at: number | null;
+  last_pushed_at: number | null;
+  last_pulled_at: number | null;
+  gone_at: number | null;
+}
+
+/** A `tags` row. */
+export interface TagRow {
+  repository: string;
+  tag: string;
+  digest: string;
+  pushed_at: number;
+}
+
+/** A `history` row. */
+export interface HistoryRow {
+  repository: string;
+  at: number;
+  kind: string;
+  digest: string | null;
+  tag: string | null;
+  event_id: string | null;
+  run_id: string | null;
+  reason: string | null;
+}
+
+/** A `runs` row. */
+export interface RunRow {
+  run_id: string;
+  trigger: string;
+  started_at: number;
+  budget: number | null;
+  used: number;
+}
+
+/** A `removals` row. */
+export interface RemovalRow {
+  run_id: string;
+  repository: string;
+  digest: string;
+  tags: string;
+  media_type: string;
+  body: Buffer;
+  removed_at: number;
+  reason: string;
+  expires_at: number;
+}
+
+const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
+
+/** A manifest record from its row; absent columns become absent fields. */
+export function manifestFromRow(row: ManifestRow): LedgerManifest {
+  return {
+    repository: row.repository,
+    digest: row.digest as Digest,
+    ...(row.media_type !== null && { mediaType: row.media_type }),
+    ...(row.size !== null && { size: row.size }),
+    ...(row.created !== null && { created: new Date(row.created) }),
+    ...(row.children !== null && { children: JSON.parse(row.children) as Digest[] }),
+    ...(row.subject !== null && { subject: row.subject as Digest }),
+    ...(row.config_digest !== null && { configDigest: row.config_digest as Digest }),
+    ...(row.blob_sizes !== null && { blobSizes: JSON.parse(row.blob_sizes) as Record<string, number> }),
+    ...(row.facts_recorded_at !== null && { factsRecordedAt: date(row.facts_recorded_at) }),
+    ...(row.first_pushed_at !== null && { firstPushedAt: date(row.first_pushed_at) }),
+    ...(row.last_pushed_at !== null && { lastPushedAt: date(row.last_pushed_at) }),
+    ...(row.last_pulled_at !== null && { lastPulledAt: date(row.last_pulled_at) }),
+    ...(row.gone_at !== null && { goneAt: date(row.gone_at) }),
+  };
+}
+
+/** A tag record from its row. */
+export function tagFromRow(row: TagRow): LedgerTag {
+  return {
+    repository: row.repository,
+    tag: row.tag,
+    digest: row.digest as Digest,
+    pushedAt: new Date(row.pushed_at),
+  };
+}
+
+/** A history entry from its row. */
+export function historyFromRow(row: HistoryRow): HistoryEntry {
+  return {
+    at: new Date(row.at),
+    kind: row.kind as HistoryKind,
+    repository: row.repository,
+    ...(row.digest !== null && { digest: row.digest as Digest }),
+    ...(row.tag !== null && { tag: row.tag }),
+    ...(row.event_id !== null && { eventId: row.event_id }),
+    ...(row.run_id !== null && { runId: row.run_id }),
+    ...(row.reason !== null && { reason: row.reason }),
+  };
+}
+
+/** A run record from its row. */
+export function runFromRow(row: RunRow): LedgerRun {
+  return {
+    runId: row.run_id,
+    trigger: row.trigger as RunTrigger,
+    startedAt: new Date(row.started_at),
+    ...(row.budget !== null && { budget: row.budget }),
+    used: row.used,
+  };
+}
+
+/** An archived removal from its row; the body is a copy of the stored bytes. */
+export function removalFromRow(row: RemovalRow): LedgerRemoval {
+  return {
+    runId: row.run_id,
+    repository: row.repository,
+    digest: row.digest as Digest,
+    tags: JSON.parse(row.tags) as string[],
+    mediaType: row.media_type,
+    body: new Uint8Array(row.body),
+    removedAt: new Date(row.removed_at),
+    reason: row.reason,
+    expiresAt: new Date(row.expires_at),
+  };
+}

@@ -1,0 +1,273 @@
+import { DynamoDBClient, GetItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+
+import { sha256Digest, type Digest } from '../../../lambda/domain';
+import {
+  DynamoDbLedgerStore,
+  GONE_MANIFEST_RETENTION_MS,
+  LEDGER_TABLE_KEYS,
+  LedgerUnavailableError,
+} from '../../../lambda/ledger';
+import { BATCH_MAX_ATTEMPTS } from '../../../lambda/ledger/dynamodb/batch';
+import { freePort, LOOPBACK_HOST } from '../../helpers/ports';
+import { startDynalite, type Dynalite } from '../../helpers/dynalite';
+import { describeLedgerContract, TestClock } from './contract';
+
+let dynalite: Dynalite;
+let tables = 0;
+/** A fresh ledger table for each store: tests never see each other's items. */
+const newTable = async () => {
+  const name = `regsweep-ledger-${(tables += 1)}`;
+  await dynalite.createLedgerTable(name);
+  return name;
+};
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynalite?.stop();
+});
+
+describeLedgerContract('DynamoDB', () => ({
+  open: async (options) =>
+    new DynamoDbLedgerStore({ tableName: await newTable(), clientConfig: dynalite.clientConfig, ...options }),
+}));
+
+const AT = Date.parse('2026-11-28T10:00:00.000Z');
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+type Output = Record<string, unknown> & {
+  Responses?: Record<string, Record<string, unknown>[]>;
+  UnprocessedKeys?: Record<string, { Keys: unknown[] }>;
+  UnprocessedItems?: Record<string, unknown[]>;
+};
+
+/**
+ * A real client whose BatchGetItem and BatchWriteItem answers are rewritten after dynalite
+ * answered, as DynamoDB does under throttling: `unprocessed(call)` says how many of the call's
+ * items to report unprocessed (writes are reported unprocessed although done: puts are idempotent).
+ */
+function throttlingClient(config: DynamoDBClientConfig, unprocessed: (call: number) => number) {
+  const client = new DynamoDBClient(config);
+  const calls = { BatchGetItemCommand: 0, BatchWriteItemCommand: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const command = context.commandName as keyof typeof calls;
+      if (!(command in calls)) return result;
+      calls[command] += 1;
+      const output = result.output as unknown as Output;
+      const input = (args.input as { RequestItems: Record<string, unknown> }).RequestItems;
+      const [table] = Object.keys(input) as [string];
+      const count = unprocessed(calls[command]);
+      if (command === 'BatchGetItemCommand') {
+        const items = output.Responses?.[table] ?? [];
+        const moved = items.splice(0, Math.min(count, items.length));
+        if (moved.length > 0)
+          output.UnprocessedKeys = { [table]: { Keys: moved.map(({ pk, sk }) => ({ pk, sk })) } };
+      } else {
+        const requests = input[table] as unknown[];
+        if (count > 0) output.UnprocessedItems = { [table]: requests.slice(0, count) };
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'throttleBatches' },
+  );
+  return { client, calls };
+}
+
+describe('Class: DynamoDbLedgerStore', () => {
+  describe('Method: getManifests', () => {
+    it('retries the keys DynamoDB leaves unprocessed until every one is read', async () => {
+      // Prepare: every BatchGetItem answer leaves 30 keys unprocessed, until the fifth call
+      const tableName = await newTable();
+      const { client, calls } = throttlingClient(dynalite.clientConfig, (call) => (call < 5 ? 30 : 0));
+      const delays: number[] = [];
+      const store = new DynamoDbLedgerStore({
+        tableName,
+        client,
+        sleep: async (ms) => {
+          delays.push(ms);
+        },
+      });
+      const digests = Array.from({ length: 150 }, (_, index) => sha256Digest(`manifest-${index}`));
+      await store.putFacts(
+        'apps/web',
+        digests.map((digest) => ({ digest, mediaType: OCI_MANIFEST, size: 7 })),
+      );
+
+      // Act
+      const found = await store.getManifests('apps/web', digests);
+
+      // Assess
+      expect(found.size).toBe(150);
+      expect(calls.BatchGetItemCommand).toBeGreaterThanOrEqual(5);
+      expect(delays.length).toBe(calls.BatchGetItemCommand - 2);
+      client.destroy();
+    });
+
+    it('gives up with LedgerUnavailableError when keys stay unprocessed', async () => {
+      // Prepare
+      const tableName = await newTable();
+      const { client, calls } = throttlingClient(dynalite.clientConfig, () => 1);
+      const store = new DynamoDbLedgerStore({ tableName, client, sleep: async () => undefined });
+      const digest = sha256Digest('manifest');
+      await store.putFacts('apps/web', [{ digest, mediaType: OCI_MANIFEST, size: 7 }]);
+
+      // Act & Assess
+      await expect(store.getManifests('apps/web', [digest])).rejects.toThrow(
+        new LedgerUnavailableError(
+          `the ledger table '${tableName}' left 1 keys unprocessed after ${BATCH_MAX_ATTEMPTS} BatchGetItem calls`,
+        ),
+      );
+      expect(calls.BatchGetItemCommand).toBe(BATCH_MAX_ATTEMPTS);
+      client.destroy();
+    });
+  });
+
+  describe('Method: recordEvents', () => {
+    it('retries history writes DynamoDB leaves unprocessed', async () => {
+      // Prepare: the first two BatchWriteItem answers report 10 writes unprocessed
+      const tableName = await newTable();
+      const { client, calls } = throttlingClient(dynalite.clientConfig, (call) => (call <= 2 ? 10 : 0));
+      const store = new DynamoDbLedgerStore({ tableName, client, sleep: async () => undefined });
+      const events = Array.from({ length: 30 }, (_, index) => ({
+        id: `event-${index}`,
+        action: 'push' as const,
+        repository: 'apps/web',
+        digest: sha256Digest(`manifest-${index}`),
+        timestamp: new Date(AT + index),
+      }));
+
+      // Act
+      const result = await store.recordEvents(events);
+
+      // Assess
+      expect(result.recorded).toBe(30);
+      expect(await store.history({ repository: 'apps/web' })).toHaveLength(30);
+      expect(calls.BatchWriteItemCommand).toBe(4);
+      client.destroy();
+    });
+
+    it('puts an expiresAt (epoch seconds) on a gone manifest for TTL, and a later push takes it off', async () => {
+      // Prepare
+      const tableName = await newTable();
+      const client = dynalite.client();
+      const store = new DynamoDbLedgerStore({ tableName, client });
+      const digest = sha256Digest('manifest');
+      const event = (id: string, action: 'push' | 'delete', at: number) => ({
+        id,
+        action,
+        repository: 'apps/web',
+        digest,
+        timestamp: new Date(at),
+      });
+      const item = async () =>
+        (
+          await client.send(
+            new GetItemCommand({
+              TableName: tableName,
+              Key: { pk: { S: 'R#apps/web' }, sk: { S: `M#${digest}` } },
+            }),
+          )
+        ).Item;
+
+      // Act & Assess
+      await store.recordEvents([event('push-1', 'push', AT), event('delete-1', 'delete', AT + 1000)]);
+      expect((await item())?.[LEDGER_TABLE_KEYS.timeToLiveAttribute]).toEqual({
+        N: String(Math.ceil((AT + 1000 + GONE_MANIFEST_RETENTION_MS) / 1000)),
+      });
+      await store.recordEvents([event('push-2', 'push', AT + 2000)]);
+      expect((await item())?.[LEDGER_TABLE_KEYS.timeToLiveAttribute]).toBeUndefined();
+      client.destroy();
+    });
+  });
+
+  describe('Method: archiveRemoval', () => {
+    it('stores the archive with its expiry as epoch seconds in the TTL attribute', async () => {
+      // Prepare
+      const tableName = await newTable();
+      const client = dynalite.client();
+      const clock = new TestClock('2026-11-28T10:00:00.250Z');
+      const store = new DynamoDbLedgerStore({ tableName, client, now: clock.now });
+      const digest = sha256Digest('manifest');
+
+      // Act
+      const archived = await store.archiveRemoval({
+        runId: 'run-1',
+        repository: 'apps/web',
+        digest,
+        tags: [],
+        mediaType: OCI_MANIFEST,
+        body: new Uint8Array([0, 255, 1]),
+        removedAt: clock.now(),
+        reason: 'untagged for 2d',
+      });
+
+      // Assess
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: 'RUN#run-1' }, sk: { S: `X#apps/web#${digest}` } },
+        }),
+      );
+      expect(Item?.expiresAt).toEqual({ N: String(archived.expiresAt.getTime() / 1000) });
+      expect(archived.expiresAt.getTime() % 1000).toBe(0);
+      client.destroy();
+    });
+
+    it('refuses a body larger than a DynamoDB item can hold, before writing', async () => {
+      // Prepare
+      const store = new DynamoDbLedgerStore({
+        tableName: await newTable(),
+        clientConfig: dynalite.clientConfig,
+      });
+
+      // Act & Assess
+      await expect(
+        store.archiveRemoval({
+          runId: 'run-1',
+          repository: 'apps/web',
+          digest: sha256Digest('big') as Digest,
+          tags: ['v1'],
+          mediaType: OCI_MANIFEST,
+          body: new Uint8Array(400 * 1024),
+          removedAt: new Date(AT),
+          reason: 'older than 7d',
+        }),
+      ).rejects.toThrow(/larger than this ledger can archive/);
+      expect(await store.listRemovals('run-1')).toEqual([]);
+      await store.close();
+    });
+  });
+
+  describe('Method: constructor', () => {
+    it('turns an unreachable endpoint into LedgerUnavailableError naming the table, keeping the cause', async () => {
+      // Prepare: a port nothing listens on
+      const port = await freePort();
+      const store = new DynamoDbLedgerStore({
+        tableName: 'regsweep-ledger',
+        clientConfig: { ...dynalite.clientConfig, endpoint: `http://${LOOPBACK_HOST}:${port}` },
+      });
+
+      // Act
+      const failure = await store.getRun('run-1').catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toBeInstanceOf(LedgerUnavailableError);
+      expect((failure as Error).message).toMatch(/^the ledger table 'regsweep-ledger' failed getRun: /);
+      expect((failure as Error).cause).toBeInstanceOf(Error);
+      await store.close();
+    });
+
+    it('exports the key schema the table must have', () => {
+      // Act & Assess
+      expect(LEDGER_TABLE_KEYS).toEqual({
+        partitionKey: { name: 'pk', type: 'S' },
+        sortKey: { name: 'sk', type: 'S' },
+        timeToLiveAttribute: 'expiresAt',
+      });
+    });
+  });
+});
