@@ -116,6 +116,38 @@ export function parseErrorBody(body: Buffer | string | undefined): RegistryDiagn
   return diagnostics;
 }
 
+/** The parts of a registry answer an error is made from. */
+export interface RegistryAnswer {
+  readonly status: number;
+  readonly url: string;
+  readonly body: Buffer;
+}
+
+/** A {@link RegistryError} describing an unexpected answer, with the registry's own diagnostics. */
+export function responseError(response: RegistryAnswer, method: string, what: string): RegistryError {
+  const diagnostics = parseErrorBody(response.body);
+  const first = diagnostics[0];
+  const detail = first ? ` ${first.code}${first.message ? `: ${first.message}` : ''}` : '';
+  return new RegistryError(`${what}: the registry answered HTTP ${response.status}${detail}`, {
+    method,
+    url: response.url,
+    statusCode: response.status,
+    ...(first && { code: first.code }),
+    diagnostics,
+  });
+}
+
+/** The {@link DeletionDisabledError} for a refused delete at `registry` (see {@link isDeletionDisabled}). */
+export function deletionDisabled(registry: string, error: RegistryError): DeletionDisabledError {
+  return new DeletionDisabledError(registry, {
+    method: error.method,
+    url: error.url,
+    ...(error.statusCode !== undefined && { statusCode: error.statusCode }),
+    ...(error.code !== undefined && { code: error.code }),
+    ...(error.diagnostics && { diagnostics: error.diagnostics }),
+  });
+}
+
 /** True for the answers that mean "this registry does not delete": 405, or the UNSUPPORTED code. */
 export function isDeletionDisabled(error: { statusCode?: number; code?: string }): boolean {
   return error.statusCode === 405 || error.code === 'UNSUPPORTED';
