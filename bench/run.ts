@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Plan } from '../lambda/domain';
-import { registryBinary } from '../test/helpers/registry-process';
+import { registryBinary } from '../tools/registry-process';
 import { REQUEST_KINDS, type RequestKind } from '../lambda/registry';
 import { runBaseline } from './measure/baseline';
 import { runCli } from './measure/cli';

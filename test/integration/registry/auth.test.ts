@@ -4,9 +4,9 @@ import {
   UntagNotPermittedError,
   type RequestKind,
 } from '../../../lambda/registry';
-import { listTagsRaw, pushImage, type RawAuth } from '../../helpers/pusher';
-import { rawRequest } from '../../helpers/raw-http';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage, type RawAuth } from '../../../tools/pusher';
+import { rawRequest } from '../../../tools/raw-http';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 
 const USER = { username: 'sweeper', password: 'Sw33p-th3-r3g1stry' };

@@ -4,8 +4,8 @@ import type { Digest, Plan } from '../../../lambda/domain';
 import { CLI_PATH, runCli } from '../../helpers/cli';
 import { mulberry32 } from '../../helpers/fault-proxy';
 import { startGateProxy, type GatedRequest } from '../../helpers/gate-proxy';
-import { listTagsRaw, pushImage, retag } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage, retag } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
 import {
   copyStorage,

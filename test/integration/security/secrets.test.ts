@@ -10,11 +10,11 @@ import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture, readEventFixture } from '../../fixtures/events';
 import { startAwsFake } from '../../helpers/aws-fake';
 import { CLI_PATH, runCli } from '../../helpers/cli';
-import { makeTempDir } from '../../helpers/exit-cleanup';
+import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort } from '../../helpers/ports';
-import { pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { freePort } from '../../../tools/ports';
+import { pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { cleanupEvent } from '../../helpers/sqs-event';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PATH } from '../../helpers/cli';
-import { freePort } from '../../helpers/ports';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { freePort } from '../../../tools/ports';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const TOKEN = 'serve-test-webhook-token-0123456789';
 const DAY_MS = 86_400_000;
