@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 
-import type { Digest } from '../domain';
+import { registryOrigin, type Digest } from '../domain';
 import packageJson from '../../package.json';
 import { Authenticator } from './authenticator';
 import { repositoryScope } from './auth';
@@ -15,7 +15,6 @@ import {
   readManifest,
   resolveManifest,
 } from './manifests';
-import { registryOrigin } from './registry-url';
 import { AuthenticatedSession, type RegistrySession } from './session';
 import { Transport } from './transport';
 import { untag } from './untag';

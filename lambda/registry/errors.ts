@@ -4,6 +4,9 @@
  * and never a credential: URLs are redacted before they are stored, headers are never stored.
  */
 
+/** Thrown for a registry base URL that is not `http(s)://host[:port]`; the rule lives in the domain. */
+export { InvalidRegistryUrlError } from '../domain/registry-url';
+
 /** One entry of the registry's JSON error body `{"errors":[{"code","message","detail"}]}`. */
 export interface RegistryDiagnostic {
   readonly code: string;
@@ -267,18 +270,6 @@ export class UntagNotPermittedError extends RegistryError {
       options,
     );
     this.name = 'UntagNotPermittedError';
-  }
-}
-
-/** The registry base URL in the configuration is not `http(s)://host[:port]`. */
-export class InvalidRegistryUrlError extends Error {
-  public readonly code = 'INVALID_REGISTRY_URL';
-
-  public constructor(reason: string) {
-    super(
-      `invalid registry URL: ${reason}; expected http(s)://host[:port] with no path, query or credentials`,
-    );
-    this.name = 'InvalidRegistryUrlError';
   }
 }
 
