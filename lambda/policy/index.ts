@@ -23,4 +23,4 @@ export {
 } from './policy';
 export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
-export { plannedRemovals, deleteLimitProblem } from './limits';
+export { plannedRemovals, deleteLimitExceeded } from './limits';
