@@ -1,12 +1,7 @@
+import pMap from 'p-map';
+
 import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
-import {
-  CREATED_ANNOTATION,
-  imageCreated,
-  mapBounded,
-  newestDate,
-  plausibleCreated,
-  schema1Created,
-} from './created';
+import { CREATED_ANNOTATION, imageCreated, newestDate, plausibleCreated, schema1Created } from './created';
 import { isNotFound } from './errors';
 import { readBlob, readManifest } from './manifests';
 import type { RegistrySession } from './session';
@@ -59,8 +54,10 @@ export async function manifestCreated(
         (child as { annotations?: Record<string, unknown> }).annotations?.[REFERENCE_TYPE_ANNOTATION] ===
           undefined,
     );
-    const dates = await mapBounded(children, INDEX_CHILD_CONCURRENCY, (child) =>
-      readImageCreated(session, repository, child.digest, depth + 1),
+    const dates = await pMap(
+      children,
+      (child) => readImageCreated(session, repository, child.digest, depth + 1),
+      { concurrency: INDEX_CHILD_CONCURRENCY },
     );
     return newestDate(dates) ?? annotated;
   }
