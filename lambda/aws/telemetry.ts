@@ -1,9 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { PlanResultCounts } from '../domain';
 
 /** Structured JSON logs; never pass a secret value to it. */
 export const logger = new Logger({ serviceName: 'regsweep' });
+
+/**
+ * The Lambda entry point of `handler`: each invocation's context (request id, function name and
+ * version, cold start) is attached to every log line it writes. Tests call `handler` directly.
+ */
+export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>) {
+  return async (event: E, context?: Context): Promise<R> => {
+    if (context) logger.addContext(context);
+    return handler(event);
+  };
+}
 
 /** CloudWatch embedded-metric-format metrics, namespace `regsweep`. */
 export const metrics = new Metrics({ namespace: 'regsweep', serviceName: 'regsweep' });

@@ -4,7 +4,7 @@ import { readEnvironment, type LambdaEnvironment } from '../aws/environment';
 import { enqueueCleanups } from '../aws/queue';
 import { registryClientFor } from '../aws/registry';
 import { SecretStore } from '../aws/secrets';
-import { logger } from '../aws/telemetry';
+import { logger, withLambdaContext } from '../aws/telemetry';
 import { policyCoversRepository } from '../policy';
 import type { RegistryClient } from '../registry';
 
@@ -60,8 +60,10 @@ const environment = readEnvironment(process.env, { requireQueue: true });
 const secrets = new SecretStore(new SecretsManagerClient({}), environment.secretArn);
 
 /** The Lambda entry point. */
-export const handler = createSweepHandler({
-  environment,
-  client: registryClientFor(environment, secrets),
-  sqs: new SQSClient({}),
-});
+export const handler = withLambdaContext(
+  createSweepHandler({
+    environment,
+    client: registryClientFor(environment, secrets),
+    sqs: new SQSClient({}),
+  }),
+);

@@ -1,11 +1,14 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
 import { pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
-type Handler = (event: ScheduledEvent) => Promise<{ repositoriesSeen: number; queued: number }>;
+type Handler = (
+  event: ScheduledEvent,
+  context?: Context,
+) => Promise<{ repositoriesSeen: number; queued: number }>;
 
 const POLICY = { rules: [{ name: 'apps', repositories: ['apps/**'], keep: 5 }] };
 
@@ -56,5 +59,42 @@ describe('Handler: sweep', () => {
     } finally {
       restore();
     }
+  });
+
+  it('writes its log lines with the invocation context', async () => {
+    // Prepare
+    const env = lambdaEnv(fake, registry.url, POLICY, { POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const { handler, restore } = coldStart<Handler>('sweep', env);
+    const context = {
+      awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+      functionName: 'regsweep-sweep',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:regsweep-sweep',
+      memoryLimitInMB: '256',
+    } as Context;
+    const write = process.stdout.write.bind(process.stdout);
+    let output = '';
+    process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+      output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      // Act
+      await handler(loadEventFixture('eventbridge-scheduled'), context);
+    } finally {
+      process.stdout.write = write;
+      restore();
+    }
+
+    // Assess
+    const line = output
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .find((entry) => entry.message === 'scheduled sweep queued');
+    expect(line).toMatchObject({
+      function_request_id: context.awsRequestId,
+      function_name: 'regsweep-sweep',
+    });
   });
 });
