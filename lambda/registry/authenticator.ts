@@ -15,7 +15,8 @@ import {
   parseErrorBody,
   type AuthenticationFailure,
 } from './errors';
-import type { Transport, TransportResponse } from './transport';
+import type { TransportResponse } from './http';
+import type { Transport } from './transport';
 import type { Credentials, CredentialsProvider } from './types';
 
 /** Token service answers are small JSON documents; anything bigger is not one. */

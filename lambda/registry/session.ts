@@ -1,7 +1,8 @@
 import type { Scope } from './auth';
 import type { AuthAttempt, Authenticator } from './authenticator';
 import { ForeignHostError } from './errors';
-import type { HttpMethod, Transport, TransportResponse } from './transport';
+import type { HttpMethod, TransportResponse } from './http';
+import type { Transport } from './transport';
 import type { RequestKind } from './types';
 
 /** The cap on a 2xx body for calls that name none: the size of a catalog or tag-list page. */

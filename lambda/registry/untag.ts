@@ -14,7 +14,7 @@ import {
 import { deleteByDigest, putManifest } from './manifests';
 import { EMPTY_BLOB, EMPTY_DESCRIPTOR, placeholderManifest } from './placeholder';
 import type { RegistrySession } from './session';
-import { firstHeader } from './transport';
+import { firstHeader } from './http';
 
 /**
  * Removes `repository:tag` without touching any other tag.
