@@ -46,7 +46,7 @@ const MAX_AUTH_ROUNDS = 3;
 export class Authenticator {
   private scheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
   private bearerRealm?: { realm: string; service?: string };
-  private readonly tokens = new TokenCache();
+  private readonly tokens: TokenCache;
   private readonly pendingTokens = new Map<string, Promise<string>>();
   private credentials?: Promise<Credentials | undefined>;
 
@@ -54,7 +54,10 @@ export class Authenticator {
     private readonly transport: Transport,
     private readonly registry: string,
     private readonly source: Credentials | CredentialsProvider | undefined,
-  ) {}
+    clock: () => number = Date.now,
+  ) {
+    this.tokens = new TokenCache(clock);
+  }
 
   /** The Authorization header for a request needing `scopes`, or undefined to go anonymously. */
   public async authorization(scopes: readonly Scope[]): Promise<string | undefined> {

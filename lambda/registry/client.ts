@@ -72,7 +72,7 @@ export class RegistryClient {
       ...(options.onRequest && { onRequest: options.onRequest }),
     });
     this.stats = transport.stats;
-    const auth = new Authenticator(transport, this.registry, options.credentials);
+    const auth = new Authenticator(transport, this.registry, options.credentials, options.clock);
     this.session = new AuthenticatedSession(this.registry, transport, auth);
   }
 
