@@ -156,18 +156,25 @@ describe('Secrets in output', () => {
     serve.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     serve.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const exited = new Promise((resolve) => serve.once('exit', resolve));
+    /** Resolves once the log matches `pattern` (or serve exited): awaited output, no polling. */
+    const logged = (pattern: RegExp): Promise<unknown> =>
+      Promise.race([
+        exited,
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (!pattern.test(log)) return;
+            serve.stdout?.off('data', check);
+            serve.stderr?.off('data', check);
+            resolve();
+          };
+          serve.stdout?.on('data', check);
+          serve.stderr?.on('data', check);
+          check();
+        }),
+      ]);
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (
-        let attempt = 0;
-        attempt < 100 &&
-        !(await fetch(`${url}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        attempt += 1
-      )
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await logged(/regsweep serve: POST /);
       const body = readEventFixture('distribution-push-manifest');
       for (const authorization of [
         `Bearer ${WEBHOOK_TOKEN}`,
@@ -179,8 +186,7 @@ describe('Secrets in output', () => {
         capture(`serve answer to ${authorization.slice(0, 6)}`, await response.text());
       }
       // The push is cleaned with refused credentials: the failure is logged.
-      for (let attempt = 0; attempt < 100 && !/cleanup failed/.test(log); attempt += 1)
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await logged(/cleanup failed/);
       expect(log).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
     } finally {
       serve.kill('SIGTERM');
