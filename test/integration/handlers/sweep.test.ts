@@ -1,4 +1,9 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+
+import { readEnvironment } from '../../../lambda/aws/environment';
+import { createSweepHandler } from '../../../lambda/handlers/sweep-handler';
+import { RegistryClient } from '../../../lambda/registry';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
@@ -31,7 +36,15 @@ describe('Handler: sweep', () => {
   });
 
   it('queues every repository a rule covers, one message group each', async () => {
-    const { handler, restore } = coldStart<Handler>('sweep', lambdaEnv(fake, registry.url, POLICY));
+    // Prepare: the handler's factory with its dependencies injected (no process.env, no cold start)
+    const environment = readEnvironment(lambdaEnv(fake, registry.url, POLICY), { requireQueue: true });
+    const client = new RegistryClient({ registry: registry.url });
+    const sqs = new SQSClient({
+      endpoint: fake.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDFAKEFORTESTS', secretAccessKey: 'fake-secret-for-tests' },
+    });
+    const handler = createSweepHandler({ environment, client, sqs });
     try {
       // Act
       const summary = await handler(loadEventFixture('eventbridge-scheduled'));
@@ -57,11 +70,12 @@ describe('Handler: sweep', () => {
       await handler(loadEventFixture('eventbridge-scheduled'));
       expect(fake.messages.map((message) => message.deduplicationId).sort()).toEqual(firstIds);
     } finally {
-      restore();
+      sqs.destroy();
+      await client.close();
     }
   });
 
-  it('writes its log lines with the invocation context', async () => {
+  it('cold start: reads its environment and writes its log lines with the invocation context', async () => {
     // Prepare
     const env = lambdaEnv(fake, registry.url, POLICY, { POWERTOOLS_LOG_LEVEL: 'INFO' });
     const { handler, restore } = coldStart<Handler>('sweep', env);
