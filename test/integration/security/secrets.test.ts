@@ -9,6 +9,7 @@ import { RegistryClient } from '../../../lambda/registry';
 import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture, readEventFixture } from '../../fixtures/events';
 import { startAwsFake } from '../../helpers/aws-fake';
+import { watchOutput } from '../../helpers/child-output';
 import { CLI_PATH, runCli } from '../../helpers/cli';
 import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
@@ -152,29 +153,11 @@ describe('Secrets in output', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let log = '';
-    serve.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    serve.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const output = watchOutput(serve);
     const exited = new Promise((resolve) => serve.once('exit', resolve));
-    /** Resolves once the log matches `pattern` (or serve exited): awaited output, no polling. */
-    const logged = (pattern: RegExp): Promise<unknown> =>
-      Promise.race([
-        exited,
-        new Promise<void>((resolve) => {
-          const check = (): void => {
-            if (!pattern.test(log)) return;
-            serve.stdout?.off('data', check);
-            serve.stderr?.off('data', check);
-            resolve();
-          };
-          serve.stdout?.on('data', check);
-          serve.stderr?.on('data', check);
-          check();
-        }),
-      ]);
     try {
       const url = `http://127.0.0.1:${port}`;
-      await logged(/regsweep serve: POST /);
+      await output.logged(/regsweep serve: POST /);
       const body = readEventFixture('distribution-push-manifest');
       for (const authorization of [
         `Bearer ${WEBHOOK_TOKEN}`,
@@ -186,12 +169,12 @@ describe('Secrets in output', () => {
         capture(`serve answer to ${authorization.slice(0, 6)}`, await response.text());
       }
       // The push is cleaned with refused credentials: the failure is logged.
-      await logged(/cleanup failed/);
-      expect(log).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
+      await output.logged(/cleanup failed/);
+      expect(output.text).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
     } finally {
       serve.kill('SIGTERM');
       await exited;
-      capture('serve log', log);
+      capture('serve log', output.text);
     }
   });
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { watchOutput, type ChildOutput } from '../../helpers/child-output';
 import { CLI_PATH } from '../../helpers/cli';
 import { freePort } from '../../../tools/ports';
 import { listTagsRaw, pushImage } from '../../../tools/pusher';
@@ -28,7 +29,7 @@ describe('CLI: regsweep serve', () => {
   let registry: RegistryProcess;
   let serve: ChildProcess;
   let serveUrl: string;
-  let serveLog = '';
+  let output: ChildOutput;
 
   beforeAll(async () => {
     // Prepare: the registry posts its notifications to `regsweep serve`, with the bearer token.
@@ -56,8 +57,7 @@ describe('CLI: regsweep serve', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    serve.stdout?.on('data', (chunk: Buffer) => (serveLog += chunk.toString()));
-    serve.stderr?.on('data', (chunk: Buffer) => (serveLog += chunk.toString()));
+    output = watchOutput(serve);
     const health = await waitFor(
       () =>
         fetch(`${serveUrl}/healthz`).then(
@@ -66,25 +66,8 @@ describe('CLI: regsweep serve', () => {
         ),
       (status) => status === 200,
     );
-    if (health !== 200) throw new Error(`serve did not start:\n${serveLog}`);
+    if (health !== 200) throw new Error(`serve did not start:\n${output.text}`);
   });
-
-  /** Resolves once serve's log holds `count` matches of `pattern`: an awaited event, no clock. */
-  function logged(pattern: RegExp, count: number): Promise<void> {
-    const reached = (): boolean => (serveLog.match(pattern) ?? []).length >= count;
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (!reached()) return;
-        serve.stdout?.off('data', check);
-        serve.stderr?.off('data', check);
-        resolve();
-      };
-      // Registered after the listeners that append to serveLog, so each chunk is counted first.
-      serve.stdout?.on('data', check);
-      serve.stderr?.on('data', check);
-      check();
-    });
-  }
 
   afterAll(async () => {
     if (serve.exitCode === null) serve.kill('SIGKILL');
@@ -96,17 +79,17 @@ describe('CLI: regsweep serve', () => {
     const cleaned = /team\/app: 1 deleted/g;
     for (let n = 1; n <= 3; n += 1)
       await pushImage(registry.url, 'team/app', `main-${n}`, { created: daysAgo(10 - n) });
-    await logged(cleaned, 1);
+    await output.logged(cleaned, 1);
     const afterThree = await listTagsRaw(registry.url, 'team/app');
     await pushImage(registry.url, 'team/app', 'main-4', { created: daysAgo(1) });
-    await logged(cleaned, 2);
+    await output.logged(cleaned, 2);
     const afterFour = await listTagsRaw(registry.url, 'team/app');
 
     // Assess
     expect(afterThree.sort()).toEqual(['main-2', 'main-3']);
     expect(afterFour.sort()).toEqual(['main-3', 'main-4']);
-    expect(serveLog).toMatch(/team\/app: 1 deleted/);
-    expect(serveLog).not.toContain(TOKEN);
+    expect(output.text).toMatch(/team\/app: 1 deleted/);
+    expect(output.text).not.toContain(TOKEN);
   });
 
   it('answers 401 to a wrong token, 405 to a GET and 404 elsewhere', async () => {
@@ -133,6 +116,6 @@ describe('CLI: regsweep serve', () => {
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
     serve.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(serveLog).toContain('shutting down');
+    expect(output.text).toContain('shutting down');
   });
 });
