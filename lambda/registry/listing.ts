@@ -1,8 +1,8 @@
 import type { Scope } from './auth';
 import { RegistryError, parseErrorBody, responseError } from './errors';
+import { parseJsonBody, type TransportResponse } from './http';
 import { nextLink } from './link';
 import { DEFAULT_MAX_BODY_BYTES, type RegistrySession } from './session';
-import { parseJsonBody, type TransportResponse } from './http';
 
 /** A catalog or tag list page; distribution 2.x answers a whole tag list in one page. */
 export const MAX_LIST_PAGE_BYTES = DEFAULT_MAX_BODY_BYTES;

@@ -18,9 +18,9 @@ import {
   RegistryError,
   responseError,
 } from './errors';
+import { firstHeader, parseJsonBody, type TransportResponse } from './http';
 import { isPlaceholderFor, placeholderSize } from './placeholder';
 import type { RegistrySession } from './session';
-import { firstHeader, parseJsonBody, type TransportResponse } from './http';
 import type { ManifestContent, ResolvedManifest } from './types';
 
 /** The largest manifest regsweep reads; real ones are a few KiB, big indexes a few hundred. */

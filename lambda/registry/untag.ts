@@ -11,10 +11,10 @@ import {
   isDeletionDisabled,
   responseError,
 } from './errors';
+import { firstHeader } from './http';
 import { deleteByDigest, putManifest } from './manifests';
 import { EMPTY_BLOB, EMPTY_DESCRIPTOR, placeholderManifest } from './placeholder';
 import type { RegistrySession } from './session';
-import { firstHeader } from './http';
 
 /**
  * Removes `repository:tag` without touching any other tag.
