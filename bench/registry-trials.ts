@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { startRegistry, type RegistryProcess } from '../test/helpers/registry-process';
+import { startRegistry, type RegistryProcess } from '../tools/registry-process';
 import { seedRegistry, type SeedResult } from './seed/seeder';
 import type { SeedRepository } from './seed/scenario';
 import { findPid, processCpuSeconds } from './system';

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Plan } from '../lambda/domain';
-import { registryBinary } from '../test/helpers/registry-process';
+import { countResults, type Plan } from '../lambda/domain';
+import { registryBinary } from '../tools/registry-process';
 import { REQUEST_KINDS, type RequestKind } from '../lambda/registry';
 import { runBaseline } from './measure/baseline';
 import { runCli } from './measure/cli';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       try {
         const measured = await measureCli(registry, cliArgs('sweep', registry.url), seed.tags);
         sweepRuns.push(measured.run);
-        sweepResults = countResults(measured.plan);
+        sweepResults = sweepResultsOf(measured.plan);
         endStates.push(await checkEndState(registry.url, plannedPlan, options.concurrency));
         log(`sweep ${run + 1}/${options.sweepRepeats}: ${(measured.run.wallMs / 1000).toFixed(1)} s`);
       } finally {
@@ -316,14 +316,11 @@ function registryBound(
   };
 }
 
-function countResults(plan: Plan): Record<string, number> {
-  const results: Record<string, number> = {};
-  for (const repository of plan.repositories) {
-    for (const tag of repository.tags) {
-      if (tag.result) results[tag.result] = (results[tag.result] ?? 0) + 1;
-    }
-  }
-  return results;
+/** The plan's result counts under the plan JSON's result names, only those that occurred. */
+function sweepResultsOf(plan: Plan): Record<string, number> {
+  const { deleted, untagged, skippedChanged, failed } = countResults(plan);
+  const results: Record<string, number> = { deleted, untagged, 'skipped-changed': skippedChanged, failed };
+  return Object.fromEntries(Object.entries(results).filter(([, count]) => count > 0));
 }
 
 function gitCommit(): string {

@@ -7,8 +7,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { listTagsRaw, pushImage, headDigestRaw } from '../test/helpers/pusher';
-import { registryBinary, startRegistry, type RegistryProcess } from '../test/helpers/registry-process';
+import { listTagsRaw, pushImage, headDigestRaw } from '../tools/pusher';
+import { registryBinary, startRegistry, type RegistryProcess } from '../tools/registry-process';
 
 const CLI = join(__dirname, '..', 'dist', 'regsweep.js');
 const POLICY = join(__dirname, '..', 'examples', 'policy.yaml');

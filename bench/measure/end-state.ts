@@ -1,8 +1,8 @@
 import pMap from 'p-map';
 
 import { isIndex, MANIFEST_ACCEPT, type Digest, type Plan } from '../../lambda/domain';
-import { rawRequest } from '../../test/helpers/raw-http';
-import { headDigestRaw, listTagsRaw } from '../../test/helpers/pusher';
+import { rawRequest } from '../../tools/raw-http';
+import { headDigestRaw, listTagsRaw } from '../../tools/pusher';
 
 /** How a registry's tags compare with what the plan meant to leave. */
 export interface EndState {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { ImageKind } from '../../test/helpers/image-builder';
+import type { ImageKind } from '../../tools/image-builder';
 
 /**
  * The bench's registry content, decided up front and deterministic: R repositories of T tags

@@ -10,8 +10,8 @@ import {
   parsePlatform,
   sharedLayer,
   type Blob,
-} from '../../test/helpers/image-builder';
-import { assertLoopbackUrl } from '../../test/helpers/ports';
+} from '../../tools/image-builder';
+import { assertLoopbackUrl } from '../../tools/ports';
 import { createdAt, type SeedRepository, type SeedTag } from './scenario';
 
 /** Uploads in flight while seeding: the registry's writes are mostly file system work. */

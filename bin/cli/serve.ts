@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countResults } from '../../lambda/domain';
 import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES } from '../../lambda/events';
 import { sweepRun } from '../../lambda/engine';
 import { policyCoversRepository, type Policy } from '../../lambda/policy';
@@ -43,13 +44,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
         repositories: [repository],
         dryRun: options.dryRun ?? false,
       });
-      const results = plan.repositories.flatMap((r) => r.tags);
-      const count = (predicate: (tag: (typeof results)[number]) => boolean): number =>
-        results.filter(predicate).length;
+      const counts = countResults(plan);
       options.log(
-        `${repository}: ${count((t) => t.result === 'deleted')} deleted, ${count((t) => t.result === 'untagged')} untagged, ` +
-          `${count((t) => t.action === 'keep')} kept, ${count((t) => t.result === 'skipped-changed')} skipped, ` +
-          `${count((t) => t.result === 'failed')} failed${options.dryRun ? ' (dry run)' : ''} in ${Date.now() - started} ms`,
+        `${repository}: ${counts.deleted} deleted, ${counts.untagged} untagged, ` +
+          `${counts.kept} kept, ${counts.skippedChanged} skipped, ` +
+          `${counts.failed} failed${options.dryRun ? ' (dry run)' : ''} in ${Date.now() - started} ms`,
       );
     } catch (error) {
       options.log(`${repository}: cleanup failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { InvalidRegistryUrlError, registryOrigin, registryUrlProblem } from '../domain';
 import { compilePolicy, PolicyError, type Policy } from '../policy';
 
 /** A missing or invalid environment variable: the function cannot start (one clear error). */
@@ -21,8 +22,17 @@ export interface LambdaEnvironment {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** The registry base URL, by the same rule the client and the policy's `registry:` follow. */
+const registryUrl = z.string('required').check((ctx) => {
+  const problem = registryUrlProblem(ctx.value);
+  if (problem) {
+    const message = new InvalidRegistryUrlError(problem.reason).message;
+    ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  }
+});
+
 const Schema = z.object({
-  REGSWEEP_REGISTRY: httpUrl,
+  REGSWEEP_REGISTRY: registryUrl,
   REGSWEEP_POLICY: z.string('required').check(z.minLength(1, 'required')),
   REGSWEEP_SECRET_ARN: z
     .string('required')
@@ -64,7 +74,7 @@ export function readEnvironment(
     });
   }
   return {
-    registry: values.REGSWEEP_REGISTRY.replace(/\/+$/, ''),
+    registry: registryOrigin(values.REGSWEEP_REGISTRY),
     policy,
     secretArn: values.REGSWEEP_SECRET_ARN,
     ...(values.REGSWEEP_QUEUE_URL && { queueUrl: values.REGSWEEP_QUEUE_URL }),

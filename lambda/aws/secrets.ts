@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import type { Credentials } from '../registry';
 
@@ -58,45 +59,55 @@ export function parseSecret(text: string | undefined): RegsweepSecret {
 }
 
 /**
- * Reads the regsweep secret from Secrets Manager and caches it in memory for `ttlMs`, so a warm
- * function does not call Secrets Manager on every invocation; `refresh()` forces a new read (after
- * the registry rejects the cached credentials: the secret may have been rotated).
+ * Reads the regsweep secret through Powertools Parameters (`SecretsProvider`), which caches it for
+ * `ttlMs` so a warm function does not call Secrets Manager on every invocation; `refresh()` forces
+ * a new read (`forceFetch`, after the registry rejects the cached credentials: the secret may have
+ * been rotated). Every read is checked by {@link parseSecret}.
  */
 export class SecretStore {
-  private cached?: { value: RegsweepSecret; expiresAt: number };
+  private readonly provider: SecretsProvider;
   private pending?: Promise<RegsweepSecret>;
 
   public constructor(
-    private readonly client: SecretsManagerClient,
+    client: SecretsManagerClient,
     private readonly secretArn: string,
     private readonly ttlMs: number = SECRET_TTL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.provider = new SecretsProvider({ awsSdkV3Client: client });
+  }
 
-  public async get(): Promise<RegsweepSecret> {
-    if (this.cached && this.cached.expiresAt > this.now()) return this.cached.value;
-    return this.refresh();
+  public get(): Promise<RegsweepSecret> {
+    return this.read(false);
   }
 
   public refresh(): Promise<RegsweepSecret> {
-    // Concurrent callers share one request.
-    this.pending ??= this.fetch().finally(() => {
+    return this.read(true);
+  }
+
+  private read(forceFetch: boolean): Promise<RegsweepSecret> {
+    // Concurrent callers share one request (the provider's cache does not join them).
+    this.pending ??= this.fetch(forceFetch).finally(() => {
       this.pending = undefined;
     });
     return this.pending;
   }
 
-  private async fetch(): Promise<RegsweepSecret> {
-    let text: string | undefined;
+  private async fetch(forceFetch: boolean): Promise<RegsweepSecret> {
+    let value: string | Uint8Array | undefined;
     try {
-      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretArn }));
-      text = output.SecretString;
+      value = await this.provider.get(this.secretArn, { maxAge: this.ttlMs / 1000, forceFetch });
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      throw new SecretError(`cannot read the secret ${this.secretArn}: ${name}`, { cause: error });
+      // The provider wraps the SDK's error (GetParameterError); its name is the useful one.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      const name = cause instanceof Error ? cause.name : 'Error';
+      throw new SecretError(`cannot read the secret ${this.secretArn}: ${name}`, { cause });
     }
-    const value = parseSecret(text);
-    this.cached = { value, expiresAt: this.now() + this.ttlMs };
-    return value;
+    try {
+      return parseSecret(typeof value === 'string' ? value : undefined);
+    } catch (error) {
+      // A malformed secret is not kept: the next call reads it again (it may have been fixed).
+      this.provider.clearCache();
+      throw error;
+    }
   }
 }

@@ -1,35 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Plan } from '../domain';
+import type { Context } from 'aws-lambda';
+import type { PlanResultCounts } from '../domain';
 
 /** Structured JSON logs; never pass a secret value to it. */
 export const logger = new Logger({ serviceName: 'regsweep' });
 
+/**
+ * The Lambda entry point of `handler`: each invocation's context (request id, function name and
+ * version, cold start) is attached to every log line it writes. Tests call `handler` directly.
+ */
+export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>) {
+  return async (event: E, context?: Context): Promise<R> => {
+    if (context) logger.addContext(context);
+    return handler(event);
+  };
+}
+
 /** CloudWatch embedded-metric-format metrics, namespace `regsweep`. */
 export const metrics = new Metrics({ namespace: 'regsweep', serviceName: 'regsweep' });
 
-/** Counts of one run's outcomes, for logs and metrics. */
-export interface RunCounts {
-  deleted: number;
-  untagged: number;
-  kept: number;
-  skippedChanged: number;
-  failed: number;
-}
-
-export function countResults(plan: Plan): RunCounts {
-  const counts: RunCounts = { deleted: 0, untagged: 0, kept: 0, skippedChanged: 0, failed: 0 };
-  for (const repository of plan.repositories) {
-    for (const tag of repository.tags) {
-      if (tag.action === 'keep') counts.kept += 1;
-      else if (tag.result === 'deleted') counts.deleted += 1;
-      else if (tag.result === 'untagged') counts.untagged += 1;
-      else if (tag.result === 'skipped-changed') counts.skippedChanged += 1;
-      else if (tag.result === 'failed') counts.failed += 1;
-    }
-  }
-  return counts;
-}
+/** Counts of one run's outcomes, for logs and metrics: the plan's own count. */
+export type RunCounts = PlanResultCounts;
+export { countResults } from '../domain';
 
 /** Records one run's outcome as metrics, per registry (host only: no path, no credentials). */
 export function recordRun(registry: string, counts: RunCounts, durationMs: number, dryRun: boolean): void {

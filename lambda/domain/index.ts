@@ -4,3 +4,4 @@ export * from './descriptor';
 export * from './reference';
 export * from './inventory';
 export * from './plan';
+export * from './registry-url';

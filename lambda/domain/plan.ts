@@ -88,3 +88,30 @@ export function summarizePlan(repositories: readonly RepositoryPlan[]): PlanSumm
   }
   return summary;
 }
+
+/** How the tags of a plan ended: kept by the plan, or the result of their removal. */
+export interface PlanResultCounts {
+  deleted: number;
+  untagged: number;
+  kept: number;
+  skippedChanged: number;
+  failed: number;
+}
+
+/**
+ * Counts a swept plan's outcomes: a `keep` tag is kept, any other counts by its `result` (a tag
+ * not yet removed, as in a dry run, counts nowhere). The one count the logs, metrics and bench use.
+ */
+export function countResults(plan: Pick<Plan, 'repositories'>): PlanResultCounts {
+  const counts: PlanResultCounts = { deleted: 0, untagged: 0, kept: 0, skippedChanged: 0, failed: 0 };
+  for (const repository of plan.repositories) {
+    for (const tag of repository.tags) {
+      if (tag.action === 'keep') counts.kept += 1;
+      else if (tag.result === 'deleted') counts.deleted += 1;
+      else if (tag.result === 'untagged') counts.untagged += 1;
+      else if (tag.result === 'skipped-changed') counts.skippedChanged += 1;
+      else if (tag.result === 'failed') counts.failed += 1;
+    }
+  }
+  return counts;
+}

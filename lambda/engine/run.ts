@@ -1,5 +1,5 @@
 import { summarizePlan, type Digest, type Inventory, type Plan, type PlannedTag } from '../domain';
-import { planCleanup, plannedRemovals, type Policy } from '../policy';
+import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError } from './errors';
 import { executePlan } from './execute';
@@ -62,9 +62,8 @@ function finishingUntags(plan: Plan, placeholders: readonly PlaceholderTag[]): P
 export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean }): Promise<Plan> {
   const { plan, inventory } = await planRun(options);
   if (options.dryRun) return plan;
-  const limit = options.policy.document.limits.maxDeletesPerRun;
-  const removals = plannedRemovals(plan);
-  if (limit !== undefined && removals > limit) throw new DeleteLimitExceededError(removals, limit);
+  const exceeded = deleteLimitExceeded(plan, options.policy);
+  if (exceeded) throw new DeleteLimitExceededError(exceeded.planned, exceeded.limit);
   return executePlan(
     options.client,
     { ...plan, dryRun: false },

@@ -4,7 +4,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { readEnvironment, type LambdaEnvironment } from '../aws/environment';
 import { enqueueCleanups } from '../aws/queue';
 import { SecretStore } from '../aws/secrets';
-import { errorSummary, logger } from '../aws/telemetry';
+import { errorSummary, logger, withLambdaContext } from '../aws/telemetry';
 import { acceptWebhook, toCleanupMessages } from '../events';
 import { policyCoversRepository } from '../policy';
 
@@ -77,8 +77,10 @@ export function createWebhookHandler(deps: WebhookDependencies) {
 const environment = readEnvironment(process.env, { requireQueue: true });
 
 /** The Lambda entry point; clients are created once per execution environment. */
-export const handler = createWebhookHandler({
-  environment,
-  secrets: new SecretStore(new SecretsManagerClient({}), environment.secretArn),
-  sqs: new SQSClient({}),
-});
+export const handler = withLambdaContext(
+  createWebhookHandler({
+    environment,
+    secrets: new SecretStore(new SecretsManagerClient({}), environment.secretArn),
+    sqs: new SQSClient({}),
+  }),
+);

@@ -3,7 +3,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda
 import { readEnvironment, type LambdaEnvironment } from '../aws/environment';
 import { registryClientFor } from '../aws/registry';
 import { SecretStore } from '../aws/secrets';
-import { countResults, errorSummary, logger, recordRun } from '../aws/telemetry';
+import { countResults, errorSummary, logger, recordRun, withLambdaContext } from '../aws/telemetry';
 import { sweepRun } from '../engine';
 import { parseCleanupMessage } from '../events';
 import type { RegistryClient } from '../registry';
@@ -69,4 +69,6 @@ const environment = readEnvironment(process.env, { requireQueue: false });
 const secrets = new SecretStore(new SecretsManagerClient({}), environment.secretArn);
 
 /** The Lambda entry point; the registry client (and its connection pool) lives across invocations. */
-export const handler = createWorkerHandler({ environment, client: registryClientFor(environment, secrets) });
+export const handler = withLambdaContext(
+  createWorkerHandler({ environment, client: registryClientFor(environment, secrets) }),
+);

@@ -36,4 +36,4 @@ export {
 export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
 export { compareNatural } from './order';
-export { plannedRemovals, deleteLimitProblem } from './limits';
+export { plannedRemovals, deleteLimitExceeded } from './limits';

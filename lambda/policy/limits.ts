@@ -11,13 +11,16 @@ export function plannedRemovals(plan: Plan): number {
 }
 
 /**
- * Why a run must stop before removing anything because the plan exceeds
- * `limits.maxDeletesPerRun`, or undefined when it is within the limit (or there is none).
+ * The one check of `limits.maxDeletesPerRun`: the planned removals and the limit when the plan
+ * exceeds it (the run must stop before removing anything), or undefined when it is within the
+ * limit (or there is none).
  */
-export function deleteLimitProblem(plan: Plan, policy: Policy): string | undefined {
+export function deleteLimitExceeded(
+  plan: Plan,
+  policy: Policy,
+): { planned: number; limit: number } | undefined {
   const limit = policy.document.limits.maxDeletesPerRun;
   if (limit === undefined) return undefined;
-  const removals = plannedRemovals(plan);
-  if (removals <= limit) return undefined;
-  return `the plan removes ${removals} tags, more than limits.maxDeletesPerRun=${limit}: nothing was removed`;
+  const planned = plannedRemovals(plan);
+  return planned > limit ? { planned, limit } : undefined;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { registryUrlProblem } from '../domain';
 import { durationProblem } from './duration';
 import { formatIssue } from './issues';
 import { captureGroupCount, globProblem, regexProblem } from './matchers';
@@ -276,17 +277,19 @@ function ruleNameIssues(value: unknown): string[] {
 }
 
 function registryProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'expected an http:// or https:// URL';
+  const problem = registryUrlProblem(value);
+  if (problem === undefined) return undefined;
+  switch (problem.kind) {
+    case 'not-a-url':
+    case 'scheme':
+      return 'expected an http:// or https:// URL';
+    case 'credentials':
+      // A policy file is often committed; credentials belong in REGSWEEP_USERNAME/PASSWORD.
+      return 'must not contain credentials (use REGSWEEP_USERNAME/REGSWEEP_PASSWORD)';
+    default:
+      // The client refuses these too: `validate` must not pass what `sweep` then rejects.
+      return `${problem.reason}; expected http(s)://host[:port]`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL';
-  // A policy file is often committed; credentials belong in REGSWEEP_USERNAME/PASSWORD.
-  if (url.username || url.password)
-    return 'must not contain credentials (use REGSWEEP_USERNAME/REGSWEEP_PASSWORD)';
-  return undefined;
 }
 
 /** The keys of the mapping at `path`, for the typo hints of an unknown key. */

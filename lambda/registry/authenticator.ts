@@ -15,7 +15,8 @@ import {
   parseErrorBody,
   type AuthenticationFailure,
 } from './errors';
-import type { Transport, TransportResponse } from './transport';
+import type { TransportResponse } from './http';
+import type { Transport } from './transport';
 import type { Credentials, CredentialsProvider } from './types';
 
 /** Token service answers are small JSON documents; anything bigger is not one. */
@@ -45,7 +46,7 @@ const MAX_AUTH_ROUNDS = 3;
 export class Authenticator {
   private scheme: 'unknown' | 'basic' | 'bearer' = 'unknown';
   private bearerRealm?: { realm: string; service?: string };
-  private readonly tokens = new TokenCache();
+  private readonly tokens: TokenCache;
   private readonly pendingTokens = new Map<string, Promise<string>>();
   private credentials?: Promise<Credentials | undefined>;
 
@@ -53,7 +54,10 @@ export class Authenticator {
     private readonly transport: Transport,
     private readonly registry: string,
     private readonly source: Credentials | CredentialsProvider | undefined,
-  ) {}
+    clock: () => number = Date.now,
+  ) {
+    this.tokens = new TokenCache(clock);
+  }
 
   /** The Authorization header for a request needing `scopes`, or undefined to go anonymously. */
   public async authorization(scopes: readonly Scope[]): Promise<string | undefined> {

@@ -1,21 +1,22 @@
 import { Agent, type Dispatcher } from 'undici';
 
-import type { Digest } from '../domain';
+import { registryOrigin, type Digest } from '../domain';
 import packageJson from '../../package.json';
-import { Authenticator, type AuthAttempt } from './authenticator';
-import { repositoryScope, type Scope } from './auth';
+import { Authenticator } from './authenticator';
+import { repositoryScope } from './auth';
 import { manifestCreated, readImageCreated } from './image-created';
-import { listEntries, MAX_LIST_PAGE_BYTES } from './listing';
-import { putManifest, readBlob, readDanglingRevision, readManifest, resolveManifest } from './manifests';
-import { registryOrigin } from './registry-url';
+import { responseError } from './errors';
+import { listEntries } from './listing';
 import {
-  DeletionDisabledError,
-  ForeignHostError,
-  RegistryError,
-  isDeletionDisabled,
-  parseErrorBody,
-} from './errors';
-import { Transport, type HttpMethod, type TransportResponse } from './transport';
+  deleteByDigest,
+  putManifest,
+  readBlob,
+  readDanglingRevision,
+  readManifest,
+  resolveManifest,
+} from './manifests';
+import { AuthenticatedSession, type RegistrySession } from './session';
+import { Transport } from './transport';
 import { untag } from './untag';
 import {
   checkDigest,
@@ -25,13 +26,7 @@ import {
   nonNegativeInteger,
   positiveInteger,
 } from './validation';
-import type {
-  ManifestContent,
-  RegistryClientOptions,
-  RequestKind,
-  RequestStats,
-  ResolvedManifest,
-} from './types';
+import type { ManifestContent, RegistryClientOptions, RequestStats, ResolvedManifest } from './types';
 
 /** Default requests in flight. */
 export const DEFAULT_CONCURRENCY = 8;
@@ -40,21 +35,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Idle keep-alive connections of the default Agent close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY = { maxRetries: 4, minDelayMs: 100, maxDelayMs: 5_000 } as const;
-
-/** One request to the configured registry, as the client's operations describe it. */
-export interface RegistryCall {
-  readonly method: HttpMethod;
-  /** Absolute URL on the registry's origin (anything else is refused). */
-  readonly url: string;
-  readonly kind: RequestKind;
-  /** Token scopes the request needs (Bearer registries). */
-  readonly scopes: readonly Scope[];
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
-  readonly maxBodyBytes?: number;
-  readonly what: string;
-  readonly idempotent?: boolean;
-}
 
 /**
  * A client of one Docker/OCI registry (Registry HTTP API V2 / OCI distribution spec): resolves
@@ -67,8 +47,7 @@ export class RegistryClient {
   public readonly registry: string;
   /** Requests actually sent, by kind, and retries: for progress and for measuring cost. */
   public readonly stats: RequestStats;
-  private readonly transport: Transport;
-  private readonly auth: Authenticator;
+  private readonly session: RegistrySession;
   private readonly ownedAgent?: Agent;
 
   public constructor(options: RegistryClientOptions) {
@@ -80,7 +59,7 @@ export class RegistryClient {
       this.ownedAgent = new Agent({ connections: concurrency, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
       dispatcher = this.ownedAgent;
     }
-    this.transport = new Transport({
+    const transport = new Transport({
       dispatcher,
       concurrency,
       timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
@@ -92,8 +71,9 @@ export class RegistryClient {
       userAgent: options.userAgent ?? `regsweep/${packageJson.version}`,
       ...(options.onRequest && { onRequest: options.onRequest }),
     });
-    this.stats = this.transport.stats;
-    this.auth = new Authenticator(this.transport, this.registry, options.credentials);
+    this.stats = transport.stats;
+    const auth = new Authenticator(transport, this.registry, options.credentials, options.clock);
+    this.session = new AuthenticatedSession(this.registry, transport, auth);
   }
 
   /**
@@ -102,12 +82,12 @@ export class RegistryClient {
    * sends `Docker-Content-Digest` (or a digest Etag); otherwise a GET and the body's sha256.
    */
   public async resolve(repository: string, reference: string): Promise<ResolvedManifest | null> {
-    return resolveManifest(this, repository, checkReference(repository, reference));
+    return resolveManifest(this.session, repository, checkReference(repository, reference));
   }
 
   /** The manifest's bytes, digest (verified against them) and parsed JSON; capped at MAX_MANIFEST_BYTES. */
   public async getManifest(repository: string, reference: string): Promise<ManifestContent> {
-    return readManifest(this, repository, checkReference(repository, reference));
+    return readManifest(this.session, repository, checkReference(repository, reference));
   }
 
   /**
@@ -116,7 +96,7 @@ export class RegistryClient {
    * not exist, or the registry does not say.
    */
   public async danglingRevision(repository: string, tag: string): Promise<Digest | undefined> {
-    return readDanglingRevision(this, repository, checkTag(repository, tag));
+    return readDanglingRevision(this.session, repository, checkTag(repository, tag));
   }
 
   /**
@@ -130,13 +110,13 @@ export class RegistryClient {
   ): Promise<Date | undefined> {
     const digest = checkReference(repository, manifest.digest) as Digest;
     return 'json' in manifest
-      ? manifestCreated(this, repository, manifest)
-      : readImageCreated(this, repository, digest);
+      ? manifestCreated(this.session, repository, manifest)
+      : readImageCreated(this.session, repository, digest);
   }
 
   /** A blob's bytes, verified against its digest; capped at `maxBytes`. */
   public async getBlob(repository: string, digest: Digest, maxBytes: number): Promise<Buffer> {
-    return readBlob(this, repository, checkDigest(repository, digest), maxBytes);
+    return readBlob(this.session, repository, checkDigest(repository, digest), maxBytes);
   }
 
   /** Every repository in the registry's catalog, page by page (following `Link: rel="next"`). */
@@ -145,7 +125,7 @@ export class RegistryClient {
     if (options.pageSize !== undefined)
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [{ type: 'registry', name: 'catalog', actions: ['*'] }];
-    yield* listEntries(this, first.toString(), 'catalog', scopes, 'the catalog', 'repositories');
+    yield* listEntries(this.session, first.toString(), 'catalog', scopes, 'the catalog', 'repositories');
   }
 
   /** Every tag of `repository`, page by page; none when the repository is unknown (404). */
@@ -156,7 +136,7 @@ export class RegistryClient {
       first.searchParams.set('n', String(positiveInteger('pageSize', options.pageSize)));
     const scopes = [repositoryScope(repository, 'pull')];
     // distribution answers `"tags": null` for a repository whose tags were all deleted: no tags.
-    yield* listEntries(this, first.toString(), 'tags', scopes, `the tags of ${repository}`, 'tags');
+    yield* listEntries(this.session, first.toString(), 'tags', scopes, `the tags of ${repository}`, 'tags');
   }
 
   /**
@@ -165,7 +145,7 @@ export class RegistryClient {
    * throws {@link DeletionDisabledError}.
    */
   public async deleteManifest(repository: string, digest: Digest): Promise<'deleted' | 'already-gone'> {
-    return this.deleteByDigest(repository, checkDigest(repository, digest), [
+    return deleteByDigest(this.session, repository, checkDigest(repository, digest), [
       repositoryScope(repository, 'pull', 'delete'),
     ]);
   }
@@ -175,7 +155,7 @@ export class RegistryClient {
    * re-points the tag at a unique throw-away manifest and deletes that (needs push rights).
    */
   public async untag(repository: string, tag: string): Promise<'delete-tag' | 'placeholder'> {
-    return untag(this, repository, checkTag(repository, tag));
+    return untag(this.session, repository, checkTag(repository, tag));
   }
 
   /** Pushes a manifest under a tag or digest; returns its digest (verified against the bytes). */
@@ -185,113 +165,25 @@ export class RegistryClient {
     mediaType: string,
     bytes: Buffer,
   ): Promise<Digest> {
-    return putManifest(this, repository, checkReference(repository, reference), mediaType, bytes, [
+    return putManifest(this.session, repository, checkReference(repository, reference), mediaType, bytes, [
       repositoryScope(repository, 'pull', 'push'),
     ]);
   }
 
   /** `GET /v2/`: fails early (unreachable, bad credentials) before any real work. */
   public async ping(): Promise<void> {
-    const response = await this.send({
+    const response = await this.session.send({
       method: 'GET',
       url: `${this.registry}/v2/`,
       kind: 'ping',
       scopes: [],
       what: 'the API version check (GET /v2/)',
     });
-    if (response.status !== 200)
-      throw this.responseError(response, 'GET', 'the API version check (GET /v2/)');
+    if (response.status !== 200) throw responseError(response, 'GET', 'the API version check (GET /v2/)');
   }
 
   /** Closes the default Agent's connections (an injected dispatcher is the caller's to close). */
   public async close(): Promise<void> {
     await this.ownedAgent?.close();
-  }
-
-  /**
-   * Sends one request to the registry with authentication: anonymous first, then whatever the
-   * challenge asks for, with one fresh token / one credentials refetch after a refusal.
-   * @internal used by the operation modules of this folder
-   */
-  public async send(call: RegistryCall): Promise<TransportResponse> {
-    if (new URL(call.url).origin !== this.registry) {
-      throw new ForeignHostError(
-        `refusing to send a request for ${call.what} to ${new URL(call.url).origin}`,
-        {
-          method: call.method,
-          url: call.url,
-        },
-      );
-    }
-    const attempt: AuthAttempt = {
-      scopes: [...call.scopes],
-      renewedToken: false,
-      refetchedCredentials: false,
-      rounds: 0,
-    };
-    for (;;) {
-      const authorization = await this.auth.authorization(attempt.scopes);
-      const response = await this.transport.send({
-        method: call.method,
-        url: call.url,
-        kind: call.kind,
-        headers: { ...call.headers, ...(authorization !== undefined && { authorization }) },
-        ...(call.body && { body: call.body }),
-        maxBodyBytes: call.maxBodyBytes ?? MAX_LIST_PAGE_BYTES,
-        what: call.what,
-        idempotent: call.idempotent ?? call.method !== 'POST',
-      });
-      if (response.status !== 401) return response;
-      await this.auth.unauthorized(response, call.method, authorization, attempt);
-    }
-  }
-
-  /**
-   * A {@link RegistryError} describing an unexpected answer, with the registry's own diagnostics.
-   * @internal
-   */
-  public responseError(response: TransportResponse, method: string, what: string): RegistryError {
-    const diagnostics = parseErrorBody(response.body);
-    const first = diagnostics[0];
-    const detail = first ? ` ${first.code}${first.message ? `: ${first.message}` : ''}` : '';
-    return new RegistryError(`${what}: the registry answered HTTP ${response.status}${detail}`, {
-      method,
-      url: response.url,
-      statusCode: response.status,
-      ...(first && { code: first.code }),
-      diagnostics,
-    });
-  }
-
-  /** DELETE by digest with the given scopes: shared by deleteManifest and untag. @internal */
-  public async deleteByDigest(
-    repository: string,
-    digest: Digest,
-    scopes: readonly Scope[],
-  ): Promise<'deleted' | 'already-gone'> {
-    const what = `manifest ${repository}@${digest}`;
-    const response = await this.send({
-      method: 'DELETE',
-      url: `${this.registry}/v2/${repository}/manifests/${digest}`,
-      kind: 'delete-manifest',
-      scopes,
-      what,
-    });
-    if (response.status >= 200 && response.status < 300) return 'deleted';
-    if (response.status === 404) return 'already-gone';
-    const error = this.responseError(response, 'DELETE', `deleting ${what}`);
-    if (isDeletionDisabled(error)) throw this.deletionDisabled(error);
-    throw error;
-  }
-
-  /** @internal */
-  public deletionDisabled(error: RegistryError): DeletionDisabledError {
-    return new DeletionDisabledError(this.registry, {
-      method: error.method,
-      url: error.url,
-      ...(error.statusCode !== undefined && { statusCode: error.statusCode }),
-      ...(error.code !== undefined && { code: error.code }),
-      ...(error.diagnostics && { diagnostics: error.diagnostics }),
-    });
   }
 }

@@ -4,6 +4,9 @@
  * and never a credential: URLs are redacted before they are stored, headers are never stored.
  */
 
+/** Thrown for a registry base URL that is not `http(s)://host[:port]`; the rule lives in the domain. */
+export { InvalidRegistryUrlError } from '../domain/registry-url';
+
 /** One entry of the registry's JSON error body `{"errors":[{"code","message","detail"}]}`. */
 export interface RegistryDiagnostic {
   readonly code: string;
@@ -114,6 +117,38 @@ export function parseErrorBody(body: Buffer | string | undefined): RegistryDiagn
     });
   }
   return diagnostics;
+}
+
+/** The parts of a registry answer an error is made from. */
+export interface RegistryAnswer {
+  readonly status: number;
+  readonly url: string;
+  readonly body: Buffer;
+}
+
+/** A {@link RegistryError} describing an unexpected answer, with the registry's own diagnostics. */
+export function responseError(response: RegistryAnswer, method: string, what: string): RegistryError {
+  const diagnostics = parseErrorBody(response.body);
+  const first = diagnostics[0];
+  const detail = first ? ` ${first.code}${first.message ? `: ${first.message}` : ''}` : '';
+  return new RegistryError(`${what}: the registry answered HTTP ${response.status}${detail}`, {
+    method,
+    url: response.url,
+    statusCode: response.status,
+    ...(first && { code: first.code }),
+    diagnostics,
+  });
+}
+
+/** The {@link DeletionDisabledError} for a refused delete at `registry` (see {@link isDeletionDisabled}). */
+export function deletionDisabled(registry: string, error: RegistryError): DeletionDisabledError {
+  return new DeletionDisabledError(registry, {
+    method: error.method,
+    url: error.url,
+    ...(error.statusCode !== undefined && { statusCode: error.statusCode }),
+    ...(error.code !== undefined && { code: error.code }),
+    ...(error.diagnostics && { diagnostics: error.diagnostics }),
+  });
 }
 
 /** True for the answers that mean "this registry does not delete": 405, or the UNSUPPORTED code. */
@@ -235,18 +270,6 @@ export class UntagNotPermittedError extends RegistryError {
       options,
     );
     this.name = 'UntagNotPermittedError';
-  }
-}
-
-/** The registry base URL in the configuration is not `http(s)://host[:port]`. */
-export class InvalidRegistryUrlError extends Error {
-  public readonly code = 'INVALID_REGISTRY_URL';
-
-  public constructor(reason: string) {
-    super(
-      `invalid registry URL: ${reason}; expected http(s)://host[:port] with no path, query or credentials`,
-    );
-    this.name = 'InvalidRegistryUrlError';
   }
 }
 

@@ -1,15 +1,10 @@
+import pMap from 'p-map';
+
 import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
-import type { RegistryClient } from './client';
-import {
-  CREATED_ANNOTATION,
-  imageCreated,
-  mapBounded,
-  newestDate,
-  plausibleCreated,
-  schema1Created,
-} from './created';
+import { CREATED_ANNOTATION, imageCreated, newestDate, plausibleCreated, schema1Created } from './created';
 import { isNotFound } from './errors';
 import { readBlob, readManifest } from './manifests';
+import type { RegistrySession } from './session';
 
 /** The largest image config regsweep reads (configs with long histories reach a few hundred KiB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -26,13 +21,13 @@ const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
  * vanished meanwhile (404) counts as unknown, any other failure is thrown.
  */
 export async function readImageCreated(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   digest: Digest,
   depth = 0,
 ): Promise<Date | undefined> {
-  const manifest = await unlessGone(readManifest(client, repository, digest));
-  return manifest ? manifestCreated(client, repository, manifest, depth) : undefined;
+  const manifest = await unlessGone(readManifest(session, repository, digest));
+  return manifest ? manifestCreated(session, repository, manifest, depth) : undefined;
 }
 
 /**
@@ -40,7 +35,7 @@ export async function readImageCreated(
  * (index) are read, not the manifest again.
  */
 export async function manifestCreated(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   manifest: { readonly json: Record<string, unknown>; readonly mediaType: string },
   depth = 0,
@@ -59,8 +54,10 @@ export async function manifestCreated(
         (child as { annotations?: Record<string, unknown> }).annotations?.[REFERENCE_TYPE_ANNOTATION] ===
           undefined,
     );
-    const dates = await mapBounded(children, INDEX_CHILD_CONCURRENCY, (child) =>
-      readImageCreated(client, repository, child.digest, depth + 1),
+    const dates = await pMap(
+      children,
+      (child) => readImageCreated(session, repository, child.digest, depth + 1),
+      { concurrency: INDEX_CHILD_CONCURRENCY },
     );
     return newestDate(dates) ?? annotated;
   }
@@ -69,7 +66,7 @@ export async function manifestCreated(
   if (!isImage(mediaType) && !isDigest(config?.digest)) return annotated;
   let configJson: Record<string, unknown> | undefined;
   if (isDigest(config?.digest)) {
-    const bytes = await unlessGone(readBlob(client, repository, config.digest, MAX_CONFIG_BYTES));
+    const bytes = await unlessGone(readBlob(session, repository, config.digest, MAX_CONFIG_BYTES));
     configJson = bytes ? parseObject(bytes) : undefined;
   }
   return imageCreated(json, configJson);

@@ -16,4 +16,4 @@ export {
 export type { Challenge, Scope } from './auth';
 export { nextLink } from './link';
 export { parseRetryAfter, backoffDelayMs, MAX_RETRY_AFTER_MS } from './backoff';
-export { registryOrigin } from './registry-url';
+export { registryOrigin } from '../domain/registry-url';

@@ -1,11 +1,11 @@
 import type { Scope } from './auth';
-import type { RegistryClient } from './client';
-import { RegistryError, parseErrorBody } from './errors';
+import { RegistryError, parseErrorBody, responseError } from './errors';
+import { parseJsonBody, type TransportResponse } from './http';
 import { nextLink } from './link';
-import { parseJsonBody, type TransportResponse } from './transport';
+import { DEFAULT_MAX_BODY_BYTES, type RegistrySession } from './session';
 
 /** A catalog or tag list page; distribution 2.x answers a whole tag list in one page. */
-export const MAX_LIST_PAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_LIST_PAGE_BYTES = DEFAULT_MAX_BODY_BYTES;
 /**
  * The most entries one listing yields (tags of one repository, or repositories of the catalog):
  * far beyond real registries, and a bound on what a registry that pages forever can make
@@ -20,7 +20,7 @@ export const MAX_LIST_PAGES = 10_000;
  * {@link MAX_LIST_ENTRIES}; a `null` or missing array is an empty page.
  */
 export async function* listEntries(
-  client: RegistryClient,
+  session: RegistrySession,
   firstUrl: string,
   kind: 'catalog' | 'tags',
   scopes: readonly Scope[],
@@ -28,7 +28,7 @@ export async function* listEntries(
   field: 'repositories' | 'tags',
 ): AsyncGenerator<string> {
   let count = 0;
-  for await (const page of listPages(client, firstUrl, kind, scopes, what)) {
+  for await (const page of listPages(session, firstUrl, kind, scopes, what)) {
     const entries = (page as Record<string, unknown> | null)?.[field];
     if (!Array.isArray(entries)) continue;
     for (const entry of entries) {
@@ -50,7 +50,7 @@ export async function* listEntries(
  * the registry's own origin. Ends without a page when a tag list answers 404 (no such repository).
  */
 export async function* listPages(
-  client: RegistryClient,
+  session: RegistrySession,
   firstUrl: string,
   kind: 'catalog' | 'tags',
   scopes: readonly Scope[],
@@ -58,7 +58,7 @@ export async function* listPages(
 ): AsyncGenerator<unknown> {
   const seen = new Set<string>();
   const page = (url: string) =>
-    client.send({ method: 'GET', url, kind, scopes, what, maxBodyBytes: MAX_LIST_PAGE_BYTES });
+    session.send({ method: 'GET', url, kind, scopes, what, maxBodyBytes: MAX_LIST_PAGE_BYTES });
   for (let url: string | undefined = firstUrl; url !== undefined;) {
     // A registry that links back to a page already read would otherwise page forever.
     if (seen.has(url))
@@ -78,7 +78,7 @@ export async function* listPages(
       response = await page(unsized.toString());
     }
     if (response.status === 404 && kind === 'tags') return;
-    if (response.status !== 200) throw client.responseError(response, 'GET', `listing ${what}`);
+    if (response.status !== 200) throw responseError(response, 'GET', `listing ${what}`);
     yield parseJsonBody(response, 'GET', `listing ${what}`);
     url = nextLink(response.headers.link, response.url);
   }

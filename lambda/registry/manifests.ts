@@ -10,10 +10,17 @@ import {
   type Digest,
 } from '../domain';
 import { repositoryScope, type Scope } from './auth';
-import type { RegistryClient } from './client';
-import { DigestMismatchError, isNotFound, RegistryError } from './errors';
+import {
+  deletionDisabled,
+  DigestMismatchError,
+  isDeletionDisabled,
+  isNotFound,
+  RegistryError,
+  responseError,
+} from './errors';
+import { firstHeader, parseJsonBody, type TransportResponse } from './http';
 import { isPlaceholderFor, placeholderSize } from './placeholder';
-import { firstHeader, parseJsonBody, type TransportResponse } from './transport';
+import type { RegistrySession } from './session';
 import type { ManifestContent, ResolvedManifest } from './types';
 
 /** The largest manifest regsweep reads; real ones are a few KiB, big indexes a few hundred. */
@@ -28,21 +35,21 @@ const GENERIC_CONTENT_TYPES: ReadonlySet<string> = new Set([
 
 /** HEAD first; falls back to a GET when the registry sends no digest or no media type. */
 export async function resolveManifest(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   reference: string,
 ): Promise<ResolvedManifest | null> {
   const what = `manifest ${display(repository, reference)}`;
-  const response = await client.send({
+  const response = await session.send({
     method: 'HEAD',
-    url: manifestUrl(client, repository, reference),
+    url: manifestUrl(session, repository, reference),
     kind: 'head-manifest',
     scopes: [repositoryScope(repository, 'pull')],
     headers: { accept: ACCEPT },
     what,
   });
   if (response.status === 404) return null;
-  if (response.status !== 200) throw client.responseError(response, 'HEAD', `resolving ${what}`);
+  if (response.status !== 200) throw responseError(response, 'HEAD', `resolving ${what}`);
   const digest = announcedDigest(response);
   const mediaType = manifestMediaType(response);
   if (digest !== undefined && isDigest(reference) && digest !== reference) {
@@ -60,7 +67,7 @@ export async function resolveManifest(
   }
   let content: ManifestContent;
   try {
-    content = await readManifest(client, repository, reference);
+    content = await readManifest(session, repository, reference);
   } catch (error) {
     // The manifest vanished between HEAD and GET: the same answer a 404 HEAD gives.
     if (isNotFound(error)) return null;
@@ -86,12 +93,12 @@ export function resolvedFrom(content: ManifestContent, reference: string): Resol
  * Undefined when the tag resolves, does not exist, or the registry does not say.
  */
 export async function readDanglingRevision(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   tag: string,
 ): Promise<Digest | undefined> {
   try {
-    await readManifest(client, repository, tag);
+    await readManifest(session, repository, tag);
     return undefined;
   } catch (error) {
     if (!isNotFound(error)) throw error;
@@ -108,21 +115,21 @@ export async function readDanglingRevision(
  * every digest at hand: the one asked for, and the one the registry announces.
  */
 export async function readManifest(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   reference: string,
 ): Promise<ManifestContent> {
   const what = `manifest ${display(repository, reference)}`;
-  const response = await client.send({
+  const response = await session.send({
     method: 'GET',
-    url: manifestUrl(client, repository, reference),
+    url: manifestUrl(session, repository, reference),
     kind: 'get-manifest',
     scopes: [repositoryScope(repository, 'pull')],
     headers: { accept: ACCEPT },
     maxBodyBytes: MAX_MANIFEST_BYTES,
     what,
   });
-  if (response.status !== 200) throw client.responseError(response, 'GET', `reading ${what}`);
+  if (response.status !== 200) throw responseError(response, 'GET', `reading ${what}`);
   const json = parseJsonBody(response, 'GET', `reading ${what}`);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new RegistryError(`reading ${what}: the manifest is not a JSON object`, {
@@ -157,21 +164,21 @@ export async function readManifest(
 
 /** GETs a blob (following storage redirects without credentials) and verifies its digest. */
 export async function readBlob(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   digest: Digest,
   maxBytes: number,
 ): Promise<Buffer> {
   const what = `blob ${repository}@${digest}`;
-  const response = await client.send({
+  const response = await session.send({
     method: 'GET',
-    url: `${client.registry}/v2/${repository}/blobs/${digest}`,
+    url: `${session.origin}/v2/${repository}/blobs/${digest}`,
     kind: 'get-blob',
     scopes: [repositoryScope(repository, 'pull')],
     maxBodyBytes: maxBytes,
     what,
   });
-  if (response.status !== 200) throw client.responseError(response, 'GET', `reading ${what}`);
+  if (response.status !== 200) throw responseError(response, 'GET', `reading ${what}`);
   const actual = digestOf(digest, response.body);
   if (actual !== undefined && actual !== digest) {
     throw new DigestMismatchError(`reading ${what}`, digest, actual, { method: 'GET', url: response.url });
@@ -181,7 +188,7 @@ export async function readBlob(
 
 /** PUTs a manifest; the digest the registry announces must be the digest of the bytes sent. */
 export async function putManifest(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   reference: string,
   mediaType: string,
@@ -189,9 +196,9 @@ export async function putManifest(
   scopes: readonly Scope[],
 ): Promise<Digest> {
   const what = `manifest ${display(repository, reference)}`;
-  const response = await client.send({
+  const response = await session.send({
     method: 'PUT',
-    url: manifestUrl(client, repository, reference),
+    url: manifestUrl(session, repository, reference),
     kind: 'put-manifest',
     scopes,
     headers: { 'content-type': mediaType },
@@ -201,7 +208,7 @@ export async function putManifest(
     what,
   });
   if (response.status < 200 || response.status >= 300) {
-    throw client.responseError(response, 'PUT', `pushing ${what}`);
+    throw responseError(response, 'PUT', `pushing ${what}`);
   }
   const computed = digestOf('sha256:', bytes) as Digest;
   const announced = announcedDigest(response);
@@ -216,6 +223,32 @@ export async function putManifest(
     return announced;
   }
   return computed;
+}
+
+/**
+ * DELETE by digest with the given scopes, which removes every tag pointing at it. 404 is success
+ * ('already-gone'): a retried delete must be harmless. Deletion turned off in the registry
+ * throws {@link DeletionDisabledError}.
+ */
+export async function deleteByDigest(
+  session: RegistrySession,
+  repository: string,
+  digest: Digest,
+  scopes: readonly Scope[],
+): Promise<'deleted' | 'already-gone'> {
+  const what = `manifest ${repository}@${digest}`;
+  const response = await session.send({
+    method: 'DELETE',
+    url: manifestUrl(session, repository, digest),
+    kind: 'delete-manifest',
+    scopes,
+    what,
+  });
+  if (response.status >= 200 && response.status < 300) return 'deleted';
+  if (response.status === 404) return 'already-gone';
+  const error = responseError(response, 'DELETE', `deleting ${what}`);
+  if (isDeletionDisabled(error)) throw deletionDisabled(session.origin, error);
+  throw error;
 }
 
 /** `Docker-Content-Digest`, else a strong `Etag` that is a digest. */
@@ -240,9 +273,9 @@ function digestOf(like: string, bytes: Buffer): Digest | undefined {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
-function manifestUrl(client: RegistryClient, repository: string, reference: string): string {
+function manifestUrl(session: RegistrySession, repository: string, reference: string): string {
   // Repository and reference were checked against their grammars: nothing in them needs encoding.
-  return `${client.registry}/v2/${repository}/manifests/${reference}`;
+  return `${session.origin}/v2/${repository}/manifests/${reference}`;
 }
 
 function display(repository: string, reference: string): string {

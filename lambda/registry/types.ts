@@ -65,6 +65,8 @@ export interface RegistryClientOptions {
   readonly userAgent?: string;
   /** Progress / metrics hook, called after every attempt. */
   readonly onRequest?: RequestObserver;
+  /** The clock token lifetimes are measured by (ms since the epoch), for tests. @default Date.now */
+  readonly clock?: () => number;
 }
 
 /** What a tag or digest resolves to. */

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 
 import { MediaType, sha256Digest, type Digest } from '../domain';
 import { repositoryScope, type Scope } from './auth';
-import type { RegistryClient } from './client';
 import {
   AuthenticationError,
   DeletionDisabledError,
@@ -10,10 +9,12 @@ import {
   RegistryError,
   UntagNotPermittedError,
   isDeletionDisabled,
+  responseError,
 } from './errors';
-import { putManifest } from './manifests';
+import { firstHeader } from './http';
+import { deleteByDigest, putManifest } from './manifests';
 import { EMPTY_BLOB, EMPTY_DESCRIPTOR, placeholderManifest } from './placeholder';
-import { firstHeader } from './transport';
+import type { RegistrySession } from './session';
 
 /**
  * Removes `repository:tag` without touching any other tag.
@@ -28,7 +29,7 @@ import { firstHeader } from './transport';
  * registry that cannot delete never ends up with its tag pointing at a placeholder.
  */
 export async function untag(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   tag: string,
 ): Promise<'delete-tag' | 'placeholder'> {
@@ -36,9 +37,9 @@ export async function untag(
   const scopes = [repositoryScope(repository, 'pull', 'push', 'delete')];
   const what = `tag ${repository}:${tag}`;
   const response = await permitted(repository, tag, 'the tag delete', () =>
-    client.send({
+    session.send({
       method: 'DELETE',
-      url: `${client.registry}/v2/${repository}/manifests/${tag}`,
+      url: `${session.origin}/v2/${repository}/manifests/${tag}`,
       kind: 'delete-manifest',
       scopes,
       what,
@@ -46,27 +47,27 @@ export async function untag(
   );
   // 404: the tag is gone already, which is what was asked.
   if ((response.status >= 200 && response.status < 300) || response.status === 404) return 'delete-tag';
-  const refusal = client.responseError(response, 'DELETE', `deleting ${what}`);
+  const refusal = responseError(response, 'DELETE', `deleting ${what}`);
   if (isDeletionDisabled(refusal)) {
     const probe = sha256Digest(randomBytes(32));
-    await client.deleteByDigest(repository, probe, scopes);
+    await deleteByDigest(session, repository, probe, scopes);
   } else if (response.status !== 400) {
     throw refusal;
   }
-  await ensureEmptyBlob(client, repository, tag, scopes);
+  await ensureEmptyBlob(session, repository, tag, scopes);
   const placeholder = await permitted(repository, tag, 'the push of a placeholder manifest', () =>
-    putManifest(client, repository, tag, MediaType.OciManifest, placeholderManifest(tag), scopes),
+    putManifest(session, repository, tag, MediaType.OciManifest, placeholderManifest(tag), scopes),
   );
   try {
     await permitted(repository, tag, 'the delete of the placeholder manifest', () =>
-      client.deleteByDigest(repository, placeholder, scopes),
+      deleteByDigest(session, repository, placeholder, scopes),
     );
   } catch (error) {
     if (error instanceof DeletionDisabledError || error instanceof UntagNotPermittedError) throw error;
     throw new RegistryError(
       `untagging ${what}: the tag now points at the placeholder ${placeholder}, but deleting it failed; ` +
         `delete ${repository}@${placeholder} to finish: ${(error as Error).message}`,
-      { method: 'DELETE', url: `${client.registry}/v2/${repository}/manifests/${placeholder}`, cause: error },
+      { method: 'DELETE', url: `${session.origin}/v2/${repository}/manifests/${placeholder}`, cause: error },
     );
   }
   return 'placeholder';
@@ -74,7 +75,7 @@ export async function untag(
 
 /** The placeholder's config (the empty blob `{}`) must exist in the repository: HEAD, else upload it. */
 async function ensureEmptyBlob(
-  client: RegistryClient,
+  session: RegistrySession,
   repository: string,
   tag: string,
   scopes: readonly Scope[],
@@ -82,22 +83,21 @@ async function ensureEmptyBlob(
   const digest: Digest = EMPTY_DESCRIPTOR.digest;
   const what = `the empty blob in ${repository}`;
   const exists = async (): Promise<boolean> => {
-    const head = await client.send({
+    const head = await session.send({
       method: 'HEAD',
-      url: `${client.registry}/v2/${repository}/blobs/${digest}`,
+      url: `${session.origin}/v2/${repository}/blobs/${digest}`,
       kind: 'head-blob',
       scopes,
       what,
     });
-    if (head.status !== 200 && head.status !== 404)
-      throw client.responseError(head, 'HEAD', `checking ${what}`);
+    if (head.status !== 200 && head.status !== 404) throw responseError(head, 'HEAD', `checking ${what}`);
     return head.status === 200;
   };
   if (await exists()) return;
   await permitted(repository, tag, 'the upload of the empty config blob', async () => {
-    const start = await client.send({
+    const start = await session.send({
       method: 'POST',
-      url: `${client.registry}/v2/${repository}/blobs/uploads/`,
+      url: `${session.origin}/v2/${repository}/blobs/uploads/`,
       kind: 'upload-blob',
       scopes,
       what: `uploading ${what}`,
@@ -106,10 +106,10 @@ async function ensureEmptyBlob(
     });
     const location = firstHeader(start.headers.location);
     if (start.status !== 202 || location === undefined) {
-      throw client.responseError(start, 'POST', `starting the upload of ${what}`);
+      throw responseError(start, 'POST', `starting the upload of ${what}`);
     }
     const target = new URL(location, start.url);
-    if (target.origin !== client.registry) {
+    if (target.origin !== session.origin) {
       throw new ForeignHostError(
         `the registry sent an upload location on ${target.origin}; refusing to upload there`,
         {
@@ -119,7 +119,7 @@ async function ensureEmptyBlob(
       );
     }
     target.searchParams.set('digest', digest);
-    const finish = await client.send({
+    const finish = await session.send({
       method: 'PUT',
       url: target.toString(),
       kind: 'upload-blob',
@@ -134,7 +134,7 @@ async function ensureEmptyBlob(
       // A retried PUT whose first attempt completed the upload (only the answer was lost) finds
       // the upload session gone (404 BLOB_UPLOAD_UNKNOWN), and the blob in place.
       if (finish.status === 404 && (await exists())) return;
-      throw client.responseError(finish, 'PUT', `uploading ${what}`);
+      throw responseError(finish, 'PUT', `uploading ${what}`);
     }
   });
 }

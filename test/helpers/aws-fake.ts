@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './ports';
+import { listenOnLoopback } from '../../tools/ports';
 
 /** One SendMessageBatch entry as the fake received it. */
 export interface ReceivedMessage {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-import { listenOnLoopback } from './ports';
+import { listenOnLoopback } from '../../tools/ports';
 
 /** One request a canary received. */
 export interface CanaryHit {

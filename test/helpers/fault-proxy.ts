@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 
 import { Agent } from 'undici';
 
-import { assertLoopbackUrl, listenOnLoopback } from './ports';
+import { assertLoopbackUrl, listenOnLoopback } from '../../tools/ports';
 import { errorsBody, forward, readBody, relay, rewriteHeaders, sendJson, truncate } from './proxy-wire';
 
 /** What the proxy does to one request. */

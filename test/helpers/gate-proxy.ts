@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 
 import { Agent } from 'undici';
 
-import { assertLoopbackUrl, listenOnLoopback } from './ports';
+import { assertLoopbackUrl, listenOnLoopback } from '../../tools/ports';
 import { errorsBody, forward, readBody, relay, rewriteHeaders, sendJson } from './proxy-wire';
 
 /** One request as the gate sees it on arrival. */

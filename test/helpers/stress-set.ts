@@ -1,4 +1,4 @@
-import { startRegistry } from './registry-process';
+import { startRegistry } from '../../tools/registry-process';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import pMap from 'p-map';
 
 import type { Digest, Plan } from '../../lambda/domain';
-import { makeTempDir, removeTempDir } from './exit-cleanup';
-import { headDigestRaw, listTagsRaw, pushImage, retag } from './pusher';
+import { makeTempDir, removeTempDir } from '../../tools/exit-cleanup';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../tools/pusher';
 
 /*
  * A realistic repository set for stress tests: many repositories of branch builds, PR builds,

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
-import { makeTempDir, removeTempDir } from './exit-cleanup';
-import { listenOnLoopback, LOOPBACK_HOST } from './ports';
+import { makeTempDir, removeTempDir } from '../../tools/exit-cleanup';
+import { listenOnLoopback, LOOPBACK_HOST } from '../../tools/ports';
 
 /** How long issued tokens say they live (`expires_in`) and really live (JWT `exp`). @default */
 export const DEFAULT_TOKEN_EXPIRES_IN_SECONDS = 300;

@@ -8,8 +8,8 @@ import { WEBHOOK_TOKEN_PLACEHOLDER } from '../../lib/notifications-config';
 import { RegsweepStack } from '../../lib/regsweep-stack';
 import { FIXTURE_WEBHOOK_TOKEN } from '../fixtures/events';
 import { startAwsFake, type AwsFake } from '../helpers/aws-fake';
-import { listTagsRaw, pushImage } from '../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../helpers/registry-process';
+import { listTagsRaw, pushImage } from '../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../tools/registry-process';
 import {
   LambdaRuntimeModules,
   bundledFunction,

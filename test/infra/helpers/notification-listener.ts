@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenOnLoopback } from '../../helpers/ports';
+import { listenOnLoopback } from '../../../tools/ports';
 
 /** One POST the registry made. */
 export interface ReceivedPost {

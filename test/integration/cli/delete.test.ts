@@ -1,6 +1,6 @@
 import { runCli } from '../../helpers/cli';
-import { headDigestRaw, listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { headDigestRaw, listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 describe('CLI: regsweep delete', () => {
   let registry: RegistryProcess;

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli';
-import { freePort } from '../../helpers/ports';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry } from '../../helpers/registry-process';
+import { freePort } from '../../../tools/ports';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry } from '../../../tools/registry-process';
 
 function writePolicy(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'regsweep-policy-')), 'policy.yaml');

@@ -8,8 +8,8 @@ import { compilePolicy } from '../../../lambda/policy';
 import { RegistryClient } from '../../../lambda/registry';
 import { runCli } from '../../helpers/cli';
 import { startGateProxy, type GateProxy, type GatedRequest } from '../../helpers/gate-proxy';
-import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const REPOSITORY = 'team/app';
 const DAY_MS = 86_400_000;

@@ -2,8 +2,8 @@ import type { Digest } from '../../../lambda/domain';
 import { executePlan, planRun } from '../../../lambda/engine';
 import { compilePolicy } from '../../../lambda/policy';
 import { RegistryClient } from '../../../lambda/registry';
-import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();

@@ -1,9 +1,9 @@
 import { get } from 'node:http';
 
 import { startFaultProxy, type Fault, type FaultProxy } from '../../helpers/fault-proxy';
-import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../helpers/pusher';
-import { rawRequest } from '../../helpers/raw-http';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../../tools/pusher';
+import { rawRequest } from '../../../tools/raw-http';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 /** What a plain node:http client saw of one response. */
 interface SeenResponse {

@@ -7,9 +7,9 @@ import {
   retag,
   type ImageKind,
   type PushedImage,
-} from '../../helpers/pusher';
-import { rawRequest } from '../../helpers/raw-http';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+} from '../../../tools/pusher';
+import { rawRequest } from '../../../tools/raw-http';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 describe('Function: pushImage', () => {
   let registry: RegistryProcess;

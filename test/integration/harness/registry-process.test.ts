@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 
-import { listenOnLoopback } from '../../helpers/ports';
-import { rawRequest } from '../../helpers/raw-http';
-import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listenOnLoopback } from '../../../tools/ports';
+import { rawRequest } from '../../../tools/raw-http';
+import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 describe('Function: startRegistry', () => {
   let registry: RegistryProcess | undefined;

@@ -1,6 +1,6 @@
-import { deleteManifestRaw, headDigestRaw, pushImage } from '../../helpers/pusher';
-import { rawRequest } from '../../helpers/raw-http';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { deleteManifestRaw, headDigestRaw, pushImage } from '../../../tools/pusher';
+import { rawRequest } from '../../../tools/raw-http';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 
 const USER = { username: 'robot', password: 'p4ss word' };

@@ -8,7 +8,7 @@ import {
   LedgerUnavailableError,
 } from '../../../lambda/ledger';
 import { BATCH_MAX_ATTEMPTS } from '../../../lambda/ledger/dynamodb/batch';
-import { freePort, LOOPBACK_HOST } from '../../helpers/ports';
+import { freePort, LOOPBACK_HOST } from '../../../tools/ports';
 import { startDynalite, type Dynalite } from '../../helpers/dynalite';
 import { describeLedgerContract, TestClock } from './contract';
 

@@ -12,7 +12,7 @@ import {
   SqliteLedgerStore,
 } from '../../../lambda/ledger';
 import { MIGRATIONS } from '../../../lambda/ledger/sqlite/schema';
-import { makeTempDir, removeTempDir } from '../../helpers/exit-cleanup';
+import { makeTempDir, removeTempDir } from '../../../tools/exit-cleanup';
 import { describeLedgerContract, TestClock } from './contract';
 
 let directory: string;

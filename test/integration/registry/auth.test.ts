@@ -4,9 +4,9 @@ import {
   UntagNotPermittedError,
   type RequestKind,
 } from '../../../lambda/registry';
-import { listTagsRaw, pushImage, type RawAuth } from '../../helpers/pusher';
-import { rawRequest } from '../../helpers/raw-http';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage, type RawAuth } from '../../../tools/pusher';
+import { rawRequest } from '../../../tools/raw-http';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 
 const USER = { username: 'sweeper', password: 'Sw33p-th3-r3g1stry' };
@@ -169,14 +169,15 @@ describe('Class: RegistryClient (distribution 2.8, token auth)', () => {
       // Prepare: the JWT itself stays valid; only expires_in is short, so a renewal is our doing
       issuer.configure({ expiresInSeconds: 1, tokenLifetimeSeconds: 300 });
       await pushImage(registry.url, 'bearer/short', 'v1', { auth: await pushToken('bearer/short') });
-      const client = new RegistryClient({ registry: registry.url, credentials: USER });
+      let now = Date.now();
+      const client = new RegistryClient({ registry: registry.url, credentials: USER, clock: () => now });
       await client.resolve('bearer/short', 'v1');
       const before = issuer.requests;
 
-      // Act
+      // Act: the client's clock stands still, then moves past the renewal point (800 ms of 1 s)
       await client.resolve('bearer/short', 'v1');
       const whileValid = issuer.requests - before;
-      await new Promise((resolve) => setTimeout(resolve, 900));
+      now += 900;
       await client.resolve('bearer/short', 'v1');
 
       // Assess

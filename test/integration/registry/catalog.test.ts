@@ -1,6 +1,6 @@
 import { RegistryClient } from '../../../lambda/registry';
-import { pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 async function collect(generator: AsyncGenerator<string>): Promise<string[]> {
   const items: string[] = [];

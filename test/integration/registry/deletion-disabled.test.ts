@@ -1,6 +1,6 @@
 import { DeletionDisabledError, RegistryClient } from '../../../lambda/registry';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { manifestRevisions } from './storage';
 
 describe('Class: RegistryClient (distribution 2.8, storage.delete.enabled false)', () => {

@@ -1,7 +1,7 @@
 import { MediaType, type Digest } from '../../../lambda/domain';
 import { RegistryClient } from '../../../lambda/registry';
-import { listTagsRaw, pushImage, putManifestBytes, type ImageKind } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage, putManifestBytes, type ImageKind } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const KINDS: ReadonlyArray<[ImageKind, string]> = [
   ['docker', MediaType.DockerManifest],

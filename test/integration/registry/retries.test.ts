@@ -1,7 +1,7 @@
 import { RegistryClient } from '../../../lambda/registry';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const FAST_RETRY = { maxRetries: 4, minDelayMs: 5, maxDelayMs: 50 };
 

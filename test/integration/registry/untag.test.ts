@@ -1,6 +1,6 @@
 import { RegistryClient, type RequestKind } from '../../../lambda/registry';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { manifestRevisions } from './storage';
 
 /** The non-zero request counts of a client, by kind. */

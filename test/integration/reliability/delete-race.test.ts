@@ -6,8 +6,8 @@ import pMap from 'p-map';
 
 import type { Plan } from '../../../lambda/domain';
 import { runCli } from '../../helpers/cli';
-import { pushImage, retag } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { pushImage, retag } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
 import { DANGLING, snapshotTags } from '../../helpers/stress-set';
 

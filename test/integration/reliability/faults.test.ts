@@ -1,8 +1,8 @@
 import type { Plan } from '../../../lambda/domain';
 import { runCli } from '../../helpers/cli';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy';
-import { headDigestRaw } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { headDigestRaw } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
 import {
   copyStorage,

@@ -12,11 +12,11 @@ import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { CLI_PATH } from '../../helpers/cli';
-import { makeTempDir } from '../../helpers/exit-cleanup';
+import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort, listenOnLoopback } from '../../helpers/ports';
-import { listTagsRaw, pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { freePort, listenOnLoopback } from '../../../tools/ports';
+import { listTagsRaw, pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
 import { cleanupEvent } from '../../helpers/sqs-event';
 

@@ -9,12 +9,13 @@ import { RegistryClient } from '../../../lambda/registry';
 import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture, readEventFixture } from '../../fixtures/events';
 import { startAwsFake } from '../../helpers/aws-fake';
+import { watchOutput } from '../../helpers/child-output';
 import { CLI_PATH, runCli } from '../../helpers/cli';
-import { makeTempDir } from '../../helpers/exit-cleanup';
+import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort } from '../../helpers/ports';
-import { pushImage } from '../../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../../helpers/registry-process';
+import { freePort } from '../../../tools/ports';
+import { pushImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { cleanupEvent } from '../../helpers/sqs-event';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 
@@ -152,22 +153,11 @@ describe('Secrets in output', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let log = '';
-    serve.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    serve.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const output = watchOutput(serve);
     const exited = new Promise((resolve) => serve.once('exit', resolve));
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (
-        let attempt = 0;
-        attempt < 100 &&
-        !(await fetch(`${url}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        attempt += 1
-      )
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await output.logged(/regsweep serve: POST /);
       const body = readEventFixture('distribution-push-manifest');
       for (const authorization of [
         `Bearer ${WEBHOOK_TOKEN}`,
@@ -179,13 +169,12 @@ describe('Secrets in output', () => {
         capture(`serve answer to ${authorization.slice(0, 6)}`, await response.text());
       }
       // The push is cleaned with refused credentials: the failure is logged.
-      for (let attempt = 0; attempt < 100 && !/cleanup failed/.test(log); attempt += 1)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(log).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
+      await output.logged(/cleanup failed/);
+      expect(output.text).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
     } finally {
       serve.kill('SIGTERM');
       await exited;
-      capture('serve log', log);
+      capture('serve log', output.text);
     }
   });
 

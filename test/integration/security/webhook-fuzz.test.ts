@@ -13,7 +13,7 @@ import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { startCanary, type Canary } from '../../helpers/canary';
 import { CLI_PATH } from '../../helpers/cli';
-import { makeTempDir } from '../../helpers/exit-cleanup';
+import { makeTempDir } from '../../../tools/exit-cleanup';
 import {
   authorizationHeader,
   contentType,
@@ -22,7 +22,7 @@ import {
   hostileBody,
 } from '../../helpers/hostile-webhooks';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort } from '../../helpers/ports';
+import { freePort } from '../../../tools/ports';
 import { recordMeasurement } from '../../helpers/run-report';
 
 type Handler = (event: LambdaFunctionURLEvent) => Promise<WebhookResult>;

@@ -240,14 +240,11 @@ describe('Function: parseNotification (distribution)', () => {
       );
 
       // Act
-      const started = performance.now();
       const parsed = parseNotification(envelope(...events));
-      const elapsedMs = performance.now() - started;
 
-      // Assess
+      // Assess (the cap is what bounds the work; jest's timeout bounds the time)
       expect(parsed.repositories).toHaveLength(MAX_EVENTS_PER_ENVELOPE);
       expect(parsed.ignored).toBe(5);
-      expect(elapsedMs).toBeLessThan(2_000);
     });
 
     it('handles deeply nested input without blowing the stack', () => {

@@ -1,7 +1,7 @@
-import { compilePolicy, deleteLimitProblem, planCleanup, plannedRemovals } from '../../../lambda/policy';
+import { compilePolicy, deleteLimitExceeded, planCleanup, plannedRemovals } from '../../../lambda/policy';
 import { digestOf, inventoryOf, NOW, tagRecord } from './builders';
 
-describe('Function: deleteLimitProblem', () => {
+describe('Function: deleteLimitExceeded', () => {
   // Two tags on one digest (one protected: untag) and two alone: three removals.
   const inventory = inventoryOf('app', [
     tagRecord('latest', digestOf(1), 9),
@@ -10,11 +10,11 @@ describe('Function: deleteLimitProblem', () => {
     tagRecord('build-3', digestOf(3), 9),
   ]);
 
-  it.each<[number | undefined, string | undefined]>([
+  it.each<[number | undefined, { planned: number; limit: number } | undefined]>([
     [undefined, undefined],
     [3, undefined],
-    [2, 'the plan removes 3 tags, more than limits.maxDeletesPerRun=2: nothing was removed'],
-  ])('with maxDeletesPerRun=%s answers %j', (limit, problem) => {
+    [2, { planned: 3, limit: 2 }],
+  ])('with maxDeletesPerRun=%s answers %j', (limit, exceeded) => {
     // Prepare
     const policy = compilePolicy({
       protect: ['latest'],
@@ -25,6 +25,6 @@ describe('Function: deleteLimitProblem', () => {
 
     // Act & Assess
     expect(plannedRemovals(plan)).toBe(3);
-    expect(deleteLimitProblem(plan, policy)).toBe(problem);
+    expect(deleteLimitExceeded(plan, policy)).toEqual(exceeded);
   });
 });

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 
 import { MediaType, sha256Digest } from '../../../lambda/domain';
 import { RegistryError, RegistryUnreachableError } from '../../../lambda/registry';
-import { freePort } from '../../helpers/ports';
+import { freePort } from '../../../tools/ports';
 import { json, localRegistries, registryError } from './local-server';
 
 const MANIFEST = Buffer.from(

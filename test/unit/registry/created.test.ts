@@ -1,7 +1,6 @@
 import {
   CREATED_ANNOTATION,
   imageCreated,
-  mapBounded,
   newestDate,
   plausibleCreated,
   schema1Created,
@@ -64,27 +63,5 @@ describe('Function: newestDate', () => {
     // Act & Assess
     expect(newestDate([undefined, new Date(5), new Date(9), undefined, new Date(1)])?.getTime()).toBe(9);
     expect(newestDate([undefined])).toBeUndefined();
-  });
-});
-
-describe('Function: mapBounded', () => {
-  it('never runs more than the limit at once and keeps input order', async () => {
-    // Prepare
-    let running = 0;
-    let peak = 0;
-    const task = async (value: number): Promise<number> => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setTimeout(resolve, value % 3));
-      running -= 1;
-      return value * 2;
-    };
-
-    // Act
-    const results = await mapBounded([1, 2, 3, 4, 5, 6, 7, 8, 9], 3, task);
-
-    // Assess
-    expect(results).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18]);
-    expect(peak).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-import { listenOnLoopback } from '../../helpers/ports';
+import { listenOnLoopback } from '../../../tools/ports';
 
 import { RegistryClient, type RegistryClientOptions } from '../../../lambda/registry';
 

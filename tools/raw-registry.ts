@@ -1,4 +1,4 @@
-import { MANIFEST_ACCEPT, sha256Digest, isDigest, type Digest } from '../../lambda/domain';
+import { MANIFEST_ACCEPT, sha256Digest, isDigest, type Digest } from '../lambda/domain';
 import { nextLink, rawRequest, RawHttpError, resolveAgainst, type RawAuth } from './raw-http';
 
 /*

@@ -1,4 +1,4 @@
-import type { Digest } from '../../lambda/domain';
+import type { Digest } from '../lambda/domain';
 import {
   buildImage,
   buildIndex,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { MediaType, sha256Digest, type Descriptor, type Digest } from '../../lambda/domain';
+import { MediaType, sha256Digest, type Descriptor, type Digest } from '../lambda/domain';
 
 /** What a pushed image looks like in the registry. */
 export type ImageKind = 'docker' | 'oci' | 'oci-index' | 'docker-list';
