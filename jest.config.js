@@ -5,6 +5,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
+  // The package's own entry points, as `bin/app.ts` imports them (tsconfig.json `paths`).
+  moduleNameMapper: {
+    '^regsweep$': '<rootDir>/lambda/index.ts',
+    '^regsweep/cdk$': '<rootDir>/lib/index.ts',
+  },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }],
   },

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   log(
     `${options.quick ? 'quick' : 'default'} run on ${machine.cpus} cores, load ${machine.loadAverageAtStart[0]}`,
   );
-  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs'), '--cli'], { stdio: 'inherit' });
 
   const work = mkdtempSync(join(tmpdir(), 'regsweep-bench-'));
   const policyFile = join(work, 'policy.json');

@@ -3,12 +3,13 @@
  * The regsweep CDK app: `npx cdk deploy -c registryUrl=https://registry.example.com -c policy=policy.yaml`
  * (see the README, "Deploy to AWS", for every context key). cdk-nag's AwsSolutions checks run on every synth;
  * a finding that is not acknowledged with a written reason fails it.
+ *
+ * It imports the construct library as a user of the package does, from `regsweep/cdk` (here the
+ * TypeScript source: tsconfig.json `paths`, which tsx and jest follow too).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readAppContext } from '../lib/app-context';
-import { RegistryCleanerConfigError } from '../lib/errors';
-import { RegsweepStack } from '../lib/regsweep-stack';
+import { readAppContext, RegistryCleanerConfigError, RegsweepStack } from 'regsweep/cdk';
 
 const app = new App();
 try {

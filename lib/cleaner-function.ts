@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Validations, type Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,8 +14,21 @@ export type HandlerName = 'webhook' | 'worker' | 'sweep';
 const PROJECT_ROOT = path.join(__dirname, '..');
 
 /**
+ * The handler bundles that ship in the package: `npm run build` (scripts/build.mjs) writes them to
+ * `dist/handlers/<name>/index.js`, beside the compiled `regsweep/cdk` module (`dist/cdk.js`), from
+ * the same sources with the same esbuild options as {@link BUNDLING}. Undefined when this module
+ * runs from its TypeScript source (this repository: the tests, `cdk synth` of `bin/app.ts`): then
+ * the handlers are bundled from `lambda/handlers/` at synth time, so a stale bundle never hides
+ * an edit.
+ */
+export const PREBUILT_HANDLERS_DIR = __filename.endsWith('.ts')
+  ? undefined
+  : path.join(__dirname, 'handlers');
+
+/**
  * How every handler is bundled: local esbuild (never Docker), minified, CommonJS for Node 22, with
- * source maps (without the sources: they would only double the upload).
+ * source maps (without the sources: they would only double the upload). scripts/build.mjs builds
+ * the packaged bundles with these options too (test/infra/bundles.smoke.test.ts compares the two).
  *
  * The AWS SDK v3 stays out of the bundle: the Node 22 runtime provides it, the handlers call only
  * two long-stable operations (`GetSecretValue`, `SendMessageBatch`), and leaving it out keeps the
@@ -53,11 +67,12 @@ export interface CleanerFunctionProps {
 }
 
 /**
- * One regsweep Lambda: a `NodejsFunction` (Node 22, arm64) with its own log group and its own
- * role, which starts with nothing but writing to that log group; callers grant the rest.
+ * One regsweep Lambda (Node 22, arm64) with its own log group and its own role, which starts with
+ * nothing but writing to that log group; callers grant the rest. Its code is the prebuilt bundle of
+ * the installed package, or (from the TypeScript sources) a `NodejsFunction` bundled at synth.
  */
 export class CleanerFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -84,12 +99,7 @@ export class CleanerFunction extends Construct {
       });
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
-      handler: 'handler',
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      projectRoot: PROJECT_ROOT,
-      runtime: lambda.Runtime.NODEJS_22_X,
+    const options: lambda.FunctionOptions = {
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
       memorySize: props.memorySize,
@@ -97,7 +107,6 @@ export class CleanerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: BUNDLING,
       ...(props.reservedConcurrentExecutions !== undefined && {
         reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       }),
@@ -106,7 +115,23 @@ export class CleanerFunction extends Construct {
         ...(props.vpcSubnets && { vpcSubnets: props.vpcSubnets }),
         ...(props.securityGroups && { securityGroups: props.securityGroups }),
       }),
-    });
+    };
+    this.function = PREBUILT_HANDLERS_DIR
+      ? new lambda.Function(this, 'Function', {
+          ...options,
+          runtime: lambda.Runtime.NODEJS_22_X,
+          code: lambda.Code.fromAsset(prebuiltBundle(props.handler)),
+          handler: 'index.handler',
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...options,
+          entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
+          handler: 'handler',
+          depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+          projectRoot: PROJECT_ROOT,
+          runtime: lambda.Runtime.NODEJS_22_X,
+          bundling: BUNDLING,
+        });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
@@ -114,4 +139,16 @@ export class CleanerFunction extends Construct {
         'tested for that runtime; move to a newer runtime together with the build target.',
     });
   }
+}
+
+/** The directory of a packaged handler bundle; fails clearly when the package was built without it. */
+function prebuiltBundle(handler: HandlerName): string {
+  const directory = path.join(PREBUILT_HANDLERS_DIR ?? '', handler);
+  if (!existsSync(path.join(directory, 'index.js'))) {
+    throw new Error(
+      `regsweep: the ${handler} Lambda bundle is missing (${directory}/index.js); ` +
+        'the package was built without `npm run build`',
+    );
+  }
+  return directory;
 }

@@ -5,7 +5,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -47,9 +46,9 @@ export class RegistryCleaner extends Construct {
   public readonly secret: secretsmanager.ISecret;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly webhookFunction: nodejs.NodejsFunction;
-  public readonly workerFunction: nodejs.NodejsFunction;
-  public readonly sweepFunction: nodejs.NodejsFunction;
+  public readonly webhookFunction: lambda.Function;
+  public readonly workerFunction: lambda.Function;
+  public readonly sweepFunction: lambda.Function;
   /** The webhook's public endpoint (auth NONE: the bearer token is the gate). */
   public readonly webhookUrl: lambda.FunctionUrl;
   public readonly schedule: events.Rule;

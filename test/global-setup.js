@@ -8,7 +8,9 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 module.exports = async () => {
-  execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build.mjs'), '--cli'], {
+    stdio: 'inherit',
+  });
   const runDir = mkdtempSync(join(tmpdir(), 'regsweep-test-run-'));
   process.env.REGSWEEP_TEST_RUN_DIR = runDir;
   process.env.TMPDIR = runDir;

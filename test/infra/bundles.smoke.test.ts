@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import YAML from 'yaml';
 import { WEBHOOK_TOKEN_PLACEHOLDER } from '../../lib/notifications-config';
@@ -24,6 +27,7 @@ import { NotificationListener, functionUrlEvent } from './helpers/notification-l
 import { dashboardOf, dimensionsOf, joined } from './helpers/template-text';
 
 const EVENTS = path.join(__dirname, '..', 'fixtures', 'events');
+const BUILD = path.join(__dirname, '..', '..', 'scripts', 'build.mjs');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:regsweep-smoke-AbC123';
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
@@ -120,6 +124,22 @@ describe('Bundles: the synthesized Lambda handlers', () => {
       );
       expect(foreign).toEqual([]);
       expect(fn.bundleBytes).toBeLessThan(MAX_BUNDLE_BYTES);
+    }
+  });
+
+  it("the package's prebuilt bundles (npm run build) are byte for byte these", async () => {
+    // Act: what the published package ships and the construct deploys from an install.
+    const outdir = mkdtempSync(path.join(tmpdir(), 'regsweep-prebuilt-'));
+    try {
+      await promisify(execFile)(process.execPath, [BUILD, '--handlers', '--outdir', outdir]);
+
+      // Assess
+      for (const [name, fn] of Object.entries(functions)) {
+        const prebuilt = readFileSync(path.join(outdir, 'handlers', name.toLowerCase(), 'index.js'));
+        expect(prebuilt.equals(readFileSync(path.join(fn.directory, 'index.js')))).toBe(true);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
     }
   });
 
