@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { listTagsRaw, pushImage } from '../helpers/pusher';
-import { startRegistry, type RegistryProcess } from '../helpers/registry-process';
+import { listTagsRaw, pushImage } from '../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../tools/registry-process';
 import { EXAMPLE_POLICY, logicalIdOf } from '../infra/helpers/synth';
 import {
   ROOT,
