@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { compilePolicy, parsePolicy, PolicyError, type Policy } from '../lambda/policy';
+import {
+  assertLedgerAvailable,
+  compilePolicy,
+  parsePolicy,
+  PolicyError,
+  type Policy,
+} from '../lambda/policy';
 import { RegistryCleanerConfigError } from './errors';
 
 /**
@@ -35,6 +41,8 @@ export function loadPolicy(source: PolicySource): LoadedPolicy {
   let policy: Policy;
   try {
     policy = typeof source === 'string' ? parsePolicy(readPolicyFile(source), source) : compilePolicy(source);
+    // The stack has no ledger table yet: a policy that needs one fails the synth, naming the field.
+    assertLedgerAvailable(policy, false, { hint: 'the stack has no ledger table yet' });
   } catch (error) {
     if (error instanceof PolicyError) {
       throw new RegistryCleanerConfigError(

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parsePolicy, type Policy } from '../../lambda/policy';
+import { assertLedgerAvailable, parsePolicy, type Policy } from '../../lambda/policy';
 import type { Credentials } from '../../lambda/registry';
 
 /** A command-line mistake (missing option, unreadable file): exit code 2. */
@@ -24,8 +24,14 @@ export function loadPolicyFile(path: string | undefined): Policy {
       },
     );
   }
-  return parsePolicy(text, path);
+  const policy = parsePolicy(text, path);
+  // The ledger's store exists, but no command can open one yet: refuse what would silently do nothing.
+  assertLedgerAvailable(policy, false, { source: path, hint: NO_LEDGER_YET });
+  return policy;
 }
+
+/** What a policy that uses a ledger feature is told, until the CLI can open a ledger. */
+export const NO_LEDGER_YET = 'this version of regsweep cannot open a ledger yet';
 
 /** The registry URL: `--registry`, else `REGSWEEP_REGISTRY`, else the policy's `registry`. */
 export function registryUrl(flag: string | undefined, env: NodeJS.ProcessEnv, policy?: Policy): string {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidRegistryUrlError, registryOrigin, registryUrlProblem } from '../domain';
-import { compilePolicy, PolicyError, type Policy } from '../policy';
+import { assertLedgerAvailable, compilePolicy, PolicyError, type Policy } from '../policy';
 
 /** A missing or invalid environment variable: the function cannot start (one clear error). */
 export class ConfigurationError extends Error {
@@ -62,6 +62,8 @@ export function readEnvironment(
   let policy: Policy;
   try {
     policy = compilePolicy(JSON.parse(values.REGSWEEP_POLICY));
+    // The Lambdas have no ledger table yet: a policy that needs one would silently do less.
+    assertLedgerAvailable(policy, false, { hint: 'the stack has no ledger table yet' });
   } catch (error) {
     const detail =
       error instanceof PolicyError

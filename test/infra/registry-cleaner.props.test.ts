@@ -150,6 +150,17 @@ describe('Construct: RegistryCleaner (props)', () => {
     expect(message).toContain('policy: rules[0].olderThan: ');
   });
 
+  it('fails naming each field that needs a ledger, since the stack has none yet', () => {
+    // Act
+    const message = build({
+      policy: { rules: [{ name: 'prs', tags: 'pr-.*', order: 'pushed', keep: 2, keepPulledWithin: '30d' }] },
+    });
+
+    // Assess
+    expect(message).toContain('policy: rules[0].order needs a ledger: the stack has no ledger table yet');
+    expect(message).toContain('policy: rules[0].keepPulledWithin needs a ledger');
+  });
+
   it('fails naming a policy file that cannot be read', () => {
     // Act
     const message = build({ policy: 'no/such/policy.yaml' });

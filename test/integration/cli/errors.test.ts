@@ -28,6 +28,21 @@ describe('CLI: policy errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('exits 2 naming each ledger field, since the CLI cannot open a ledger yet', async () => {
+    // Act
+    const result = await runCli([
+      'validate',
+      '--policy',
+      writePolicy('rules:\n  - name: prs\n    tags: pr-.*\n    olderThan: 7d\n    keepPulledWithin: 30d\n'),
+    ]);
+
+    // Assess
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      'rules[0].keepPulledWithin needs a ledger: this version of regsweep cannot open a ledger yet',
+    );
+  });
+
   it('validate says valid for a good policy and exits 2 for a bad one', async () => {
     const good = await runCli([
       'validate',
