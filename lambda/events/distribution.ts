@@ -1,6 +1,5 @@
 import { baseMediaType, isImage, isIndex, isSchema1 } from '../domain';
-import { MAX_EVENTS_PER_ENVELOPE } from './limits';
-import { asRecord, eventIdOf, field, type PushCollector } from './pushes';
+import { asRecord, eventIdOf, field, visitBounded, type PushCollector } from './pushes';
 
 /** What distribution 2.x posts as the Content-Type of a notification envelope. */
 export const DISTRIBUTION_EVENTS_V1 = 'application/vnd.docker.distribution.events.v1+json';
@@ -33,11 +32,7 @@ export function collectDistributionEvents(
 ): boolean {
   const events = field(envelope, 'events');
   if (!Array.isArray(events)) return false;
-  const readable = Math.min(events.length, MAX_EVENTS_PER_ENVELOPE);
-  collector.ignore(events.length - readable);
-  for (let index = 0; index < readable; index += 1) {
-    collectEvent(events[index], collector);
-  }
+  visitBounded(events, collector, (event) => collectEvent(event, collector));
   return true;
 }
 

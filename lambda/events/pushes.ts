@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isRepositoryName, isTag } from '../domain';
-import { MAX_EVENT_ID_LENGTH } from './limits';
+import { MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_ENVELOPE } from './limits';
 
 /** A repository named by accepted push events, with the event ids (for dedup) and tags pushed. */
 export interface PushedRepository {
@@ -94,4 +94,18 @@ export function asRecord(value: unknown): Record<string, unknown> | undefined {
 /** An own property of a parsed JSON object (never one inherited from Object.prototype). */
 export function field(record: Record<string, unknown> | undefined, key: string): unknown {
   return record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Visits at most {@link MAX_EVENTS_PER_ENVELOPE} of a payload's items, in order, and counts the
+ * rest as ignored: the one bound every notification parser applies.
+ */
+export function visitBounded(
+  items: readonly unknown[],
+  counter: { ignore(count: number): void },
+  visit: (item: unknown, index: number) => void,
+): void {
+  const readable = Math.min(items.length, MAX_EVENTS_PER_ENVELOPE);
+  counter.ignore(items.length - readable);
+  for (let index = 0; index < readable; index += 1) visit(items[index], index);
 }

@@ -1,6 +1,5 @@
 import { baseMediaType } from '../domain';
-import { MAX_EVENTS_PER_ENVELOPE } from './limits';
-import { asRecord, eventIdOf, field } from './pushes';
+import { asRecord, eventIdOf, field, visitBounded } from './pushes';
 import {
   isManifestMediaType,
   rfc3339Time,
@@ -28,11 +27,7 @@ export function readDistributionEvents(
 ): boolean {
   const events = field(envelope, 'events');
   if (!Array.isArray(events)) return false;
-  const readable = Math.min(events.length, MAX_EVENTS_PER_ENVELOPE);
-  collector.ignore(events.length - readable);
-  for (let index = 0; index < readable; index += 1) {
-    readEvent(events[index], collector);
-  }
+  visitBounded(events, collector, (event) => readEvent(event, collector));
   return true;
 }
 
