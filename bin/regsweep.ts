@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { deleteCommand, planOrSweep, serveCommand, validateCommand, type CommandIo } from './cli/commands';
 import { ExitCode, reportError } from './cli/errors';
+import { DEFAULT_HISTORY_LIMIT, historyCommand } from './cli/history';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -45,6 +46,7 @@ for (const mode of ['plan', 'sweep'] as const) {
     .option('--repository <name>', 'only this repository (repeatable)', collect)
     .option('--json', 'print only the plan JSON on stdout')
     .addOption(new Option('--concurrency <n>', 'requests in flight').default(undefined, '8'))
+    .option('--ledger <file>', 'the ledger file: push and pull times, removals (default: $REGSWEEP_LEDGER)')
     .action((options) => run(() => planOrSweep(mode, options, io)));
 }
 
@@ -67,6 +69,15 @@ program
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--dry-run', 'log what would be removed, remove nothing')
   .action((options) => run(() => serveCommand(options, io)));
+
+program
+  .command('history')
+  .description('what the ledger saw of a repository, tag or digest: pushes, pulls, removals, newest first')
+  .argument('<reference>', 'REPO, REPO:TAG or REPO@DIGEST')
+  .option('--ledger <file>', 'the ledger file (default: $REGSWEEP_LEDGER)')
+  .option('--json', 'print the entries as JSON')
+  .option('--limit <n>', 'at most this many entries', String(DEFAULT_HISTORY_LIMIT))
+  .action((reference: string, options) => run(() => historyCommand(reference, options, io)));
 
 program
   .command('validate')

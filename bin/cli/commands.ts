@@ -1,11 +1,12 @@
 import { formatReference, parseReference, type Plan } from '../../lambda/domain';
 import { planRun, removeDigest, removeTag, sweepRun, SweepInterruptedError } from '../../lambda/engine';
-import type { Policy } from '../../lambda/policy';
+import { ledgerRequirements, type Policy } from '../../lambda/policy';
 import { RegistryClient } from '../../lambda/registry';
 import { credentialsFromEnv, loadPolicyFile, parseConcurrency, registryUrl, UsageError } from './config';
 import { ExitCode } from './errors';
 import { formatFailures, formatPlan } from './output';
 import { progressBar } from './progress-bar';
+import { ledgerFile, openLedger } from './ledger';
 import { createWebhookServer } from './serve';
 
 /** Where a command writes; injectable for tests. */
@@ -21,6 +22,8 @@ export interface RunCommandOptions {
   repository?: string[];
   json?: boolean;
   concurrency?: string;
+  /** The ledger file (`--ledger`; default `$REGSWEEP_LEDGER`, else none). */
+  ledger?: string;
 }
 
 function clientFor(url: string, io: CommandIo, concurrency: number | undefined): RegistryClient {
@@ -38,14 +41,20 @@ export async function planOrSweep(
   options: RunCommandOptions,
   io: CommandIo,
 ): Promise<number> {
-  const policy: Policy = loadPolicyFile(options.policy);
+  const file = ledgerFile(options.ledger, io.env);
+  const policy: Policy = loadPolicyFile(options.policy, file !== undefined);
   const concurrency = parseConcurrency(options.concurrency);
   const client = clientFor(registryUrl(options.registry, io.env, policy), io, concurrency);
+  const ledger = file === undefined ? undefined : openLedger(file);
   const bar = progressBar(io.stderr);
   try {
     const runOptions = {
       client,
       policy,
+      ...(ledger && {
+        ledger,
+        warn: (message: string) => io.stderr.write(`regsweep: warning: ${message}\n`),
+      }),
       ...(options.repository && { repositories: options.repository }),
       ...(concurrency && { concurrency }),
       ...(bar.listener && { progress: bar.listener }),
@@ -71,6 +80,7 @@ export async function planOrSweep(
   } finally {
     bar.stop();
     await client.close();
+    await ledger?.close();
   }
 }
 
@@ -108,12 +118,16 @@ export async function deleteCommand(
 
 /** `regsweep validate --policy FILE`. */
 export function validateCommand(options: { policy?: string }, io: CommandIo): number {
-  const policy = loadPolicyFile(options.policy);
+  // Whether a ledger will be there is up to the command that runs the policy: validate says.
+  const policy = loadPolicyFile(options.policy, true);
+  const needs = ledgerRequirements(policy);
   const { rules, protect } = policy.document;
   io.stdout.write(
     `${options.policy}: valid (${rules.length} rule${rules.length === 1 ? '' : 's'}: ${rules.map((r) => r.name).join(', ') || 'none'}; ` +
       `${protect.length} protect pattern${protect.length === 1 ? '' : 's'})\n`,
   );
+  if (needs.length > 0)
+    io.stdout.write(`needs a ledger (plan and sweep: --ledger FILE) for: ${needs.join(', ')}\n`);
   return ExitCode.Done;
 }
 
@@ -123,7 +137,7 @@ export async function serveCommand(
   io: CommandIo,
   stopSignal: Promise<unknown> = signalled(),
 ): Promise<number> {
-  const policy = loadPolicyFile(options.policy);
+  const policy = loadPolicyFile(options.policy, false);
   const webhookToken = io.env.REGSWEEP_WEBHOOK_TOKEN;
   if (!webhookToken) {
     throw new UsageError(

@@ -10,8 +10,11 @@ export class UsageError extends Error {
   }
 }
 
-/** Reads and validates a policy file (YAML or JSON). */
-export function loadPolicyFile(path: string | undefined): Policy {
+/**
+ * Reads and validates a policy file (YAML or JSON). `hasLedger`: whether the command runs with a
+ * ledger; when it does not, a policy using a ledger feature is refused, naming each field.
+ */
+export function loadPolicyFile(path: string | undefined, hasLedger: boolean): Policy {
   if (!path) throw new UsageError('missing --policy FILE');
   let text: string;
   try {
@@ -25,13 +28,10 @@ export function loadPolicyFile(path: string | undefined): Policy {
     );
   }
   const policy = parsePolicy(text, path);
-  // The ledger's store exists, but no command can open one yet: refuse what would silently do nothing.
-  assertLedgerAvailable(policy, false, { source: path, hint: NO_LEDGER_YET });
+  // Without a ledger these fields would silently do nothing: refuse them before any request.
+  assertLedgerAvailable(policy, hasLedger, { source: path });
   return policy;
 }
-
-/** What a policy that uses a ledger feature is told, until the CLI can open a ledger. */
-export const NO_LEDGER_YET = 'this version of regsweep cannot open a ledger yet';
 
 /** The registry URL: `--registry`, else `REGSWEEP_REGISTRY`, else the policy's `registry`. */
 export function registryUrl(flag: string | undefined, env: NodeJS.ProcessEnv, policy?: Policy): string {

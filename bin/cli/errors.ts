@@ -1,5 +1,6 @@
 import { InvalidReferenceError } from '../../lambda/domain';
 import { DeleteLimitExceededError, NotFoundError } from '../../lambda/engine';
+import { LedgerError } from '../../lambda/ledger';
 import { PolicyError } from '../../lambda/policy';
 import {
   AuthenticationError,
@@ -29,7 +30,9 @@ function isSetupError(error: unknown): boolean {
     error instanceof DeletionDisabledError ||
     error instanceof RegistryUnreachableError ||
     error instanceof DeleteLimitExceededError ||
-    error instanceof NotFoundError
+    error instanceof NotFoundError ||
+    // The ledger file could not be opened (or is newer than this regsweep): nothing was done.
+    error instanceof LedgerError
   );
 }
 

@@ -3,4 +3,5 @@ export * from './progress';
 export * from './inventory';
 export * from './execute';
 export * from './run';
+export * from './ledger';
 export * from './remove';

@@ -1,9 +1,11 @@
 import { summarizePlan, type Digest, type Inventory, type Plan, type PlannedTag } from '../domain';
+import type { LedgerStore } from '../ledger';
 import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
-import { DeleteLimitExceededError } from './errors';
+import { DeleteLimitExceededError, SweepInterruptedError } from './errors';
 import { executePlan } from './execute';
 import { collectInventory, type PlaceholderTag } from './inventory';
+import { recordRemovals, withLedgerTimes } from './ledger';
 import type { ProgressListener } from './progress';
 
 export interface RunOptions {
@@ -15,6 +17,14 @@ export interface RunOptions {
   readonly progress?: ProgressListener;
   /** The clock, for tests; default: the system clock. */
   readonly now?: () => Date;
+  /**
+   * What regsweep remembers of the registry: push and pull times for the planner (`order:
+   * pushed`, `keepPulledWithin`; the plan then carries `pushedAt` / `pulledAt`), and where a
+   * sweep records its removals. Absent: no ledger (a policy that needs one is refused at load).
+   */
+  readonly ledger?: LedgerStore;
+  /** Told what went wrong on the side without failing the run (a ledger write after removals). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface PlannedRun {
@@ -24,10 +34,15 @@ export interface PlannedRun {
 
 /** Reads the registry and decides: nothing is removed. */
 export async function planRun(options: RunOptions): Promise<PlannedRun> {
-  const { inventory, placeholders } = await collectInventory(options.client, options.policy, options);
+  const collected = await collectInventory(options.client, options.policy, options);
+  const inventory = options.ledger
+    ? await withLedgerTimes(collected.inventory, options.ledger, options.concurrency ?? DEFAULT_CONCURRENCY)
+    : collected.inventory;
   const plan = planCleanup(inventory, options.policy, (options.now ?? (() => new Date()))(), {
     dryRun: true,
+    ledger: options.ledger !== undefined,
   });
+  const placeholders = collected.placeholders;
   return { plan: finishingUntags(plan, placeholders), inventory };
 }
 
@@ -64,15 +79,37 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
   if (options.dryRun) return plan;
   const exceeded = deleteLimitExceeded(plan, options.policy);
   if (exceeded) throw new DeleteLimitExceededError(exceeded.planned, exceeded.limit);
-  return executePlan(
-    options.client,
-    { ...plan, dryRun: false },
-    {
-      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-      knownChildren: childrenByRepository(inventory),
-      ...(options.progress && { progress: options.progress }),
-    },
-  );
+  let swept: Plan;
+  try {
+    swept = await executePlan(
+      options.client,
+      { ...plan, dryRun: false },
+      {
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        knownChildren: childrenByRepository(inventory),
+        ...(options.progress && { progress: options.progress }),
+      },
+    );
+  } catch (error) {
+    if (error instanceof SweepInterruptedError) await recordInLedger(options, error.plan);
+    throw error;
+  }
+  await recordInLedger(options, swept);
+  return swept;
+}
+
+/**
+ * Writes a sweep's removals to the ledger, if any. The removals happened whatever the ledger
+ * answers: a failed write is a warning (the registry's delete notifications, where `serve` or the
+ * webhook records them, tell the ledger the same), never a failed run.
+ */
+async function recordInLedger(options: RunOptions, plan: Plan): Promise<void> {
+  if (!options.ledger) return;
+  try {
+    await recordRemovals(options.ledger, plan, (options.now ?? (() => new Date()))());
+  } catch (error) {
+    options.warn?.(`the ledger could not record this sweep's removals: ${(error as Error).message}`);
+  }
 }
 
 function childrenByRepository(inventory: Inventory): Map<string, Map<Digest, readonly Digest[]>> {

@@ -28,7 +28,7 @@ describe('CLI: policy errors', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('exits 2 naming each ledger field, since the CLI cannot open a ledger yet', async () => {
+  it('validate accepts ledger fields and says which commands need a ledger for them', async () => {
     // Act
     const result = await runCli([
       'validate',
@@ -37,9 +37,9 @@ describe('CLI: policy errors', () => {
     ]);
 
     // Assess
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(
-      'rules[0].keepPulledWithin needs a ledger: this version of regsweep cannot open a ledger yet',
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      'needs a ledger (plan and sweep: --ledger FILE) for: rules[0].keepPulledWithin',
     );
   });
 
