@@ -5,3 +5,4 @@ export * from './reference';
 export * from './inventory';
 export * from './plan';
 export * from './registry-url';
+export * from './manifest';
