@@ -29,6 +29,7 @@
 export * from './errors';
 export * from './records';
 export type { LedgerStore } from './store';
+export { RECORD_BUDGET_MS, RECORD_CHUNK_EVENTS, recordWithin, type RecordingOutcome } from './recorder';
 export {
   ARCHIVE_RETENTION_MS,
   GONE_MANIFEST_RETENTION_MS,
