@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { deleteCommand, planOrSweep, serveCommand, validateCommand, type CommandIo } from './cli/commands';
 import { ExitCode, reportError } from './cli/errors';
 import { DEFAULT_HISTORY_LIMIT, historyCommand } from './cli/history';
+import { restoreCommand } from './cli/restore';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
@@ -78,6 +79,17 @@ program
   .option('--json', 'print the entries as JSON')
   .option('--limit <n>', 'at most this many entries', String(DEFAULT_HISTORY_LIMIT))
   .action((reference: string, options) => run(() => historyCommand(reference, options, io)));
+
+program
+  .command('restore')
+  .description('put archived manifests and tags back: those a run removed (--run), or the named tags')
+  .argument('[references...]', 'REPO:TAG to restore (its newest archived removal)')
+  .option('--run <id>', 'restore everything this run removed')
+  .option('--registry <url>', 'registry base URL (default: $REGSWEEP_REGISTRY)')
+  .option('--ledger <file>', 'the ledger file (default: $REGSWEEP_LEDGER)')
+  .option('--dry-run', 'check and show what would come back, write nothing')
+  .option('--json', 'print the outcome as JSON')
+  .action((references: string[], options) => run(() => restoreCommand(references, options, io)));
 
 program
   .command('validate')

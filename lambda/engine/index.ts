@@ -4,4 +4,5 @@ export * from './inventory';
 export * from './execute';
 export * from './run';
 export * from './ledger';
+export * from './restore';
 export * from './remove';

@@ -4,6 +4,7 @@ import { registryOrigin, type Digest } from '../domain';
 import packageJson from '../../package.json';
 import { Authenticator } from './authenticator';
 import { repositoryScope } from './auth';
+import { blobExists } from './blobs';
 import { manifestCreated, readImageCreated } from './image-created';
 import { responseError } from './errors';
 import { listEntries } from './listing';
@@ -117,6 +118,11 @@ export class RegistryClient {
   /** A blob's bytes, verified against its digest; capped at `maxBytes`. */
   public async getBlob(repository: string, digest: Digest, maxBytes: number): Promise<Buffer> {
     return readBlob(this.session, repository, checkDigest(repository, digest), maxBytes);
+  }
+
+  /** Whether the repository has the blob (HEAD; a garbage-collected blob is gone). */
+  public async blobExists(repository: string, digest: Digest): Promise<boolean> {
+    return blobExists(this.session, repository, checkDigest(repository, digest));
   }
 
   /** Every repository in the registry's catalog, page by page (following `Link: rel="next"`). */
