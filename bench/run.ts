@@ -12,6 +12,7 @@ import { countResults, type Plan } from '../lambda/domain';
 import { registryBinary } from '../tools/registry-process';
 import { REQUEST_KINDS, type RequestKind } from '../lambda/registry';
 import { runBaseline } from './measure/baseline';
+import { runRegistryCliShaped } from './measure/registry-cli-shaped';
 import { runCli } from './measure/cli';
 import { measureRawRate, type RawKind, type RawRate } from './measure/ceiling';
 import { measureHeadKeepAlive, type HeadPass } from './measure/head-keep-alive';
@@ -126,6 +127,16 @@ async function main(): Promise<void> {
     });
     log(`baseline: ${baseline.tags} tags in ${(baseline.wallMs / 1000).toFixed(1)} s`);
 
+    // The registry-cli-shaped loop: HEAD + DELETE per removed tag, 4 workers, a connection each.
+    const registryCli = await withTrial(storage, async (registry) => {
+      const before = registry.cpuSeconds();
+      const run = await runRegistryCliShaped(registry.url, plannedPlan);
+      const registryCpuSeconds = registry.cpuSeconds() - before;
+      const endState = await checkEndState(registry.url, plannedPlan, options.concurrency);
+      return { ...run, registryCpuSeconds, endState };
+    });
+    log(`registry-cli-shaped: ${registryCli.tags} tags in ${(registryCli.wallMs / 1000).toFixed(1)} s`);
+
     log(`planner: ${options.plannerSizes.join(', ')} tags`);
     const planner = await measurePlanner(options.plannerSizes, options.plannerTagsPerRepository);
     log('lambda bundles');
@@ -170,6 +181,11 @@ async function main(): Promise<void> {
         ...baseline,
         tagsPerSecond: baseline.tags / (baseline.wallMs / 1000),
         sweepSpeedup: baseline.wallMs / sweepSummary.wallMs,
+      },
+      registryCli: {
+        ...registryCli,
+        tagsPerSecond: registryCli.tags / (registryCli.wallMs / 1000),
+        sweepSpeedup: registryCli.wallMs / sweepSummary.wallMs,
       },
       ceiling: {
         runs: ceilingRuns,

@@ -1,5 +1,6 @@
 import { REQUEST_KINDS } from '../../lambda/registry';
 import type { EndState } from '../measure/end-state';
+import { REGISTRY_CLI_WORKERS } from '../measure/registry-cli-shaped';
 import type { BenchReport, CliMeasurement } from './types';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -32,7 +33,7 @@ function runRow(label: string, run: CliMeasurement): string[] {
 
 /** The human report: bench/results/latest.md. */
 export function renderMarkdown(report: BenchReport): string {
-  const { machine, seed, plan, sweep, baseline, ceiling, requests } = report;
+  const { machine, seed, plan, sweep, baseline, registryCli, ceiling, requests } = report;
   const out: string[] = [];
   out.push(`# regsweep bench${report.quick ? ' (--quick)' : ''}`);
   out.push('');
@@ -95,8 +96,24 @@ export function renderMarkdown(report: BenchReport): string {
           `${fixed(baseline.registryCpuSeconds, 1)} s`,
           `${baseline.tags * 2} / ${baseline.tags * 2}`,
         ],
+        [
+          `registry-cli-shaped loop (HEAD + DELETE, ${REGISTRY_CLI_WORKERS} workers, 1 run)`,
+          seconds(registryCli.wallMs),
+          `${fixed(registryCli.tagsPerSecond)} (removals only)`,
+          'n/a',
+          'n/a',
+          `${fixed(registryCli.registryCpuSeconds, 1)} s`,
+          `${registryCli.requests} / ${registryCli.requests}`,
+        ],
       ],
     ),
+  );
+  out.push('');
+  out.push(
+    `**sweep is ${fixed(registryCli.sweepSpeedup, 2)}× the speed of the registry-cli-shaped loop** (its requests exactly: ` +
+      `a HEAD and a DELETE per removed tag on 4 workers, a new connection per request, no re-read of the repository, ` +
+      `no digest safety). It did: ${registryCli.accepted} DELETEs 202, ${registryCli.alreadyGone} 404 (digest gone with another tag), ` +
+      `${registryCli.failed} failed. Registry afterwards: ${endState(registryCli.endState)}.`,
   );
   out.push('');
   out.push(

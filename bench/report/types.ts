@@ -6,6 +6,7 @@ import type { EndState } from '../measure/end-state';
 import type { HeadPass } from '../measure/head-keep-alive';
 import type { LambdaColdStart } from '../measure/lambda';
 import type { PlannerRun } from '../measure/planner';
+import type { RegistryCliShapedRun } from '../measure/registry-cli-shaped';
 import type { MachineInfo } from '../system';
 
 /** One measured CLI run (the stdout is not kept). */
@@ -100,6 +101,14 @@ export interface BenchReport {
     readonly registryCpuSeconds: number;
     readonly endState: EndState;
     /** Baseline wall time / regsweep sweep wall time (median). */
+    readonly sweepSpeedup: number;
+  };
+  /** The registry-cli-shaped loop (HEAD + DELETE per removed tag, 4 workers, no keep-alive). */
+  readonly registryCli: RegistryCliShapedRun & {
+    readonly tagsPerSecond: number;
+    readonly registryCpuSeconds: number;
+    readonly endState: EndState;
+    /** Its wall time / regsweep sweep wall time (median): above 1, regsweep is faster. */
     readonly sweepSpeedup: number;
   };
   readonly ceiling: {
