@@ -25,9 +25,10 @@ type Removal =
  * Just before a repository's removals it is read again: a tag whose digest moved, and a digest
  * that a tag not planned for removal (a new push, a re-pointed tag, a kept index's child) now
  * holds, are `skipped-changed`; an untag checks its tag once more right before. A repository that
- * cannot be read again gets an `error` and its removals `failed`; the others go on. Fatal registry errors (deletion disabled, bad
- * credentials, unreachable) stop the run: before any removal they are thrown as they are; after
- * one, as {@link SweepInterruptedError} carrying the plan with every unfinished removal `failed`.
+ * cannot be read again gets an `error` and its removals `failed`; the others go on. Fatal registry
+ * errors (deletion disabled, bad credentials, unreachable) stop the run: before any removal they
+ * are thrown as they are; after one, as {@link SweepInterruptedError} carrying the plan with every
+ * unfinished removal `failed`.
  * After a repository's removals its tags are listed once more: a removed tag still there at its
  * planned digest is `failed`, and tags the registry left listed but pointing at nothing are cleared
  * (see {@link clearDanglingTags}).
@@ -140,13 +141,14 @@ function removalsOf(repository: RepositoryPlan): PlannedTag[] {
  * Checks the repository's removals against a fresh tag list, and clears its dangling tags: those
  * planned as such, and those this sweep's removals left. A tag reported removed that is still
  * listed and still resolves at its planned digest was not removed, whatever the registry answered:
- * it is `failed`. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE that fails
- * in between (a 500 when a push rewrites one of the repository's tag links at that moment, or the
- * registry stopping mid-request) leaves the digest's tags listed but pointing at nothing. So after
- * a repository's removals its tags are listed once more; a tag this sweep removed, or failed to
- * remove, that is still listed but no longer resolves is cleared with an untag and reported done.
- * One tag list per repository, and one HEAD per removed tag still listed: none when nothing is left
- * over. Returns how many removals this turned from failed (or not yet done) into done.
+ * it is `failed`. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE
+ * that fails in between (a 500 when a push rewrites one of the repository's tag links at that
+ * moment, or the registry stopping mid-request) leaves the digest's tags listed but pointing at
+ * nothing. So after a repository's removals its tags are listed once more; a tag this sweep
+ * removed, or failed to remove, that is still listed but no longer resolves is cleared with an
+ * untag and reported done. One tag list per repository, and one HEAD per removed tag still listed:
+ * none when nothing is left over. Returns how many removals this turned from failed (or not yet
+ * done) into done.
  */
 async function clearDanglingTags(client: RegistryClient, repository: RepositoryPlan): Promise<number> {
   const name = repository.name;
