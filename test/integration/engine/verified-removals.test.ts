@@ -171,4 +171,30 @@ describe('Function: sweepRun (removals are checked, not trusted)', () => {
     expect(result.stderr).toMatch(/HTTP 404 MANIFEST_UNKNOWN.*yet the manifest still resolves/);
     expect(await headDigestRaw(registry.url, REPOSITORY, 'build-1')).toBe(digests[1]);
   });
+  it.each([
+    ['a tag alone', [], 'build-1', (d: Digest[]) => d[1]],
+    ['a tag shared with latest (untag)', [], 'build-2', () => 'build-2'],
+    ['a digest', ['--digest'], 'build-1', (d: Digest[]) => d[1]],
+  ] as const)(
+    'makes `regsweep delete` of %s fail when the registry accepts the DELETE but removes nothing',
+    async (_what, flags, tag, deleted) => {
+      // Prepare: 202 Accepted for the DELETE, and nothing removed.
+      const path = manifestPath(deleted(digests));
+      const answering = await startAnsweringProxy(registry.url, (request) =>
+        request.method === 'DELETE' && request.path === path ? { status: 202 } : undefined,
+      );
+      proxy = answering;
+
+      // Act
+      const result = await runCli(['delete', '--registry', answering.url, `${REPOSITORY}:${tag}`, ...flags]);
+
+      // Assess
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /the registry accepted the removal of team\/app.*yet it still resolves at sha256:/,
+      );
+      expect(await listTagsRaw(registry.url, REPOSITORY)).toContain(tag);
+    },
+  );
 });
