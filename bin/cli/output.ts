@@ -41,7 +41,7 @@ export function formatPlan(plan: Plan, now: Date): string {
       tag.error ? `${tag.reason}; error: ${tag.error}` : tag.reason,
     ]);
     const table = rows.length > 0 ? formatTable(header, rows) : repository.error ? '' : '  (no tags)';
-    const error = repository.error ? `  FAILED: ${repository.error}; its tags were left alone` : '';
+    const error = repository.error ? `  FAILED: ${repository.error}` : '';
     sections.push([repository.name, error, table].filter((part) => part !== '').join('\n'));
   }
   if (sections.length === 0) sections.push('No repository matched the policy.');

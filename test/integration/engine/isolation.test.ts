@@ -149,6 +149,21 @@ describe('Isolation: one repository that cannot be read stops nothing else', () 
     expect(proxy?.requests.filter((line) => line.startsWith('DELETE /v2/team/broken/'))).toEqual([]);
     await expectOthersCleaned();
   });
+  it('reports a repository whose removals cannot be checked afterwards', async () => {
+    // Act: team/broken's tag lists answer while planning and re-reading, not after its removals.
+    let listings = 0;
+    const plan = await sweepAnswering(({ path }) =>
+      brokenPath(path, 'tags/list') && (listings += 1) > 2 ? UNAVAILABLE : undefined,
+    );
+
+    // Assess: the removals were done as the registry answered, and the repository is reported.
+    const broken = repositoryOf(plan, 'team/broken');
+    expect(broken?.error).toMatch(/^could not check the removals: .*503/);
+    expect(broken?.tags.map((tag) => tag.result ?? tag.action)).toEqual(['deleted', 'deleted', 'keep']);
+    expect(plan.summary).toMatchObject({ failedRepositories: 1, failed: 0 });
+    expect(await tagsOf('team/broken')).toEqual(['build-3']);
+    expect(await tagsOf('team/a')).toEqual(['build-3']);
+  });
 });
 
 describe('Handler: worker (a repository it could not read)', () => {
