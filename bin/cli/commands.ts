@@ -76,7 +76,8 @@ export async function planOrSweep(
     if (interrupted) io.stderr.write(`regsweep: ${interrupted.message}\n`);
     const failures = formatFailures(plan);
     if (failures) io.stderr.write(`regsweep: ${failures}\n`);
-    return plan.summary.failed > 0 ? ExitCode.RemovalsFailed : ExitCode.Done;
+    const incomplete = plan.summary.failed > 0 || plan.summary.failedRepositories > 0;
+    return incomplete ? ExitCode.RemovalsFailed : ExitCode.Done;
   } finally {
     bar.stop();
     await client.close();

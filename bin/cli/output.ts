@@ -40,7 +40,9 @@ export function formatPlan(plan: Plan, now: Date): string {
       tag.digest.slice(0, 19),
       tag.error ? `${tag.reason}; error: ${tag.error}` : tag.reason,
     ]);
-    sections.push(`${repository.name}\n${rows.length > 0 ? formatTable(header, rows) : '  (no tags)'}`);
+    const table = rows.length > 0 ? formatTable(header, rows) : repository.error ? '' : '  (no tags)';
+    const error = repository.error ? `  FAILED: ${repository.error}` : '';
+    sections.push([repository.name, error, table].filter((part) => part !== '').join('\n'));
   }
   if (sections.length === 0) sections.push('No repository matched the policy.');
   return `${sections.join('\n\n')}\n\n${formatSummary(plan)}`;
@@ -51,7 +53,10 @@ export function formatSummary(plan: Plan): string {
   const { summary } = plan;
   const counts =
     `${plural(summary.repositories, 'repository', 'repositories')}, ${plural(summary.tags, 'tag', 'tags')}: ` +
-    `${summary.keep} keep, ${summary.delete} delete, ${summary.untag} untag`;
+    `${summary.keep} keep, ${summary.delete} delete, ${summary.untag} untag` +
+    (summary.failedRepositories > 0
+      ? `; ${plural(summary.failedRepositories, 'repository', 'repositories')} failed`
+      : '');
   if (plan.dryRun) return `Plan: ${counts} (dry run: nothing removed; run 'regsweep sweep' to apply).`;
   const skipped = plan.repositories
     .flatMap((r) => r.tags)
@@ -71,18 +76,34 @@ function plural(count: number, one: string, many: string): string {
 export const MAX_LISTED_FAILURES = 100;
 
 /**
- * The removals of a sweep that failed, one `repository:tag: error` line each (at most
- * {@link MAX_LISTED_FAILURES}), for stderr: with `--json` stdout carries only the plan, and even in
- * a long table a user must see at once what is left to do. Undefined when nothing failed.
+ * The repositories that could not be read or cleaned, one `repository: error` line each, then the
+ * removals that failed, one `repository:tag: error` line each (at most {@link MAX_LISTED_FAILURES}
+ * of each), for stderr: with `--json` stdout carries only the plan, and even in a long table a
+ * user must see at once what is left to do. Undefined when nothing failed.
  */
 export function formatFailures(plan: Plan): string | undefined {
+  const repositories = plan.repositories
+    .filter((repository) => repository.error !== undefined)
+    .map((repository) => `  ${repository.name}: ${repository.error}`);
   const failed = plan.repositories.flatMap((repository) =>
     repository.tags
       .filter((tag) => tag.result === 'failed')
       .map((tag) => `  ${repository.name}:${tag.tag}: ${tag.error ?? 'failed'}`),
   );
-  if (failed.length === 0) return undefined;
-  const listed = failed.slice(0, MAX_LISTED_FAILURES);
-  if (failed.length > listed.length) listed.push(`  ... and ${failed.length - listed.length} more`);
-  return `${plural(failed.length, 'removal', 'removals')} failed; run the sweep again to retry them:\n${listed.join('\n')}`;
+  const parts: string[] = [];
+  if (repositories.length > 0)
+    parts.push(
+      `${plural(repositories.length, 'repository', 'repositories')} could not be read or checked; run again to retry:\n${capped(repositories)}`,
+    );
+  if (failed.length > 0)
+    parts.push(
+      `${plural(failed.length, 'removal', 'removals')} failed; run the sweep again to retry them:\n${capped(failed)}`,
+    );
+  return parts.length > 0 ? parts.join('\nregsweep: ') : undefined;
+}
+
+function capped(lines: readonly string[]): string {
+  const listed = lines.slice(0, MAX_LISTED_FAILURES);
+  if (lines.length > listed.length) listed.push(`  ... and ${lines.length - listed.length} more`);
+  return listed.join('\n');
 }

@@ -45,6 +45,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
         dryRun: options.dryRun ?? false,
       });
       const counts = countResults(plan);
+      for (const failed of plan.repositories)
+        if (failed.error !== undefined) options.log(`${failed.name}: cleanup failed: ${failed.error}`);
       options.log(
         `${repository}: ${counts.deleted} deleted, ${counts.untagged} untagged, ` +
           `${counts.kept} kept, ${counts.skippedChanged} skipped, ` +

@@ -49,6 +49,13 @@ export interface PlannedTag {
 export interface RepositoryPlan {
   name: string;
   tags: PlannedTag[];
+  /**
+   * Set when the repository could not be read (its tags listed, a manifest or config read) after
+   * the retries, or not read again before its removals: nothing more of it is removed, and a
+   * repository that could not be read while planning has no tags in the plan. The run is
+   * incomplete (exit 1); a rerun retries it.
+   */
+  error?: string;
 }
 
 export interface PlanSummary {
@@ -58,6 +65,8 @@ export interface PlanSummary {
   delete: number;
   untag: number;
   failed: number;
+  /** Repositories with an `error`: not (or not wholly) read or cleaned. */
+  failedRepositories: number;
 }
 
 /** The stable plan JSON: what `plan --json` prints and `sweep --json` extends with results. */
@@ -78,8 +87,10 @@ export function summarizePlan(repositories: readonly RepositoryPlan[]): PlanSumm
     delete: 0,
     untag: 0,
     failed: 0,
+    failedRepositories: 0,
   };
   for (const repository of repositories) {
+    if (repository.error !== undefined) summary.failedRepositories += 1;
     for (const tag of repository.tags) {
       summary.tags += 1;
       summary[tag.action] += 1;
@@ -96,6 +107,8 @@ export interface PlanResultCounts {
   kept: number;
   skippedChanged: number;
   failed: number;
+  /** Repositories that could not be read or cleaned (their `error`). */
+  failedRepositories: number;
 }
 
 /**
@@ -103,8 +116,16 @@ export interface PlanResultCounts {
  * not yet removed, as in a dry run, counts nowhere). The one count the logs, metrics and bench use.
  */
 export function countResults(plan: Pick<Plan, 'repositories'>): PlanResultCounts {
-  const counts: PlanResultCounts = { deleted: 0, untagged: 0, kept: 0, skippedChanged: 0, failed: 0 };
+  const counts: PlanResultCounts = {
+    deleted: 0,
+    untagged: 0,
+    kept: 0,
+    skippedChanged: 0,
+    failed: 0,
+    failedRepositories: 0,
+  };
   for (const repository of plan.repositories) {
+    if (repository.error !== undefined) counts.failedRepositories += 1;
     for (const tag of repository.tags) {
       if (tag.action === 'keep') counts.kept += 1;
       else if (tag.result === 'deleted') counts.deleted += 1;

@@ -1,14 +1,8 @@
 import pMap from 'p-map';
 import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
-import {
-  AuthenticationError,
-  DeletionDisabledError,
-  RegistryUnreachableError,
-  UntagNotPermittedError,
-  type RegistryClient,
-} from '../registry';
+import { UntagNotPermittedError, type RegistryClient } from '../registry';
 import { SweepInterruptedError } from './errors';
-import { heldDigests, listTags, readCurrentTags } from './inventory';
+import { errorMessage, heldDigests, isRunFatal, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export interface ExecuteOptions {
@@ -19,13 +13,7 @@ export interface ExecuteOptions {
 }
 
 /** Errors that make every further removal pointless: the run stops and reports one clear error. */
-function isFatal(error: unknown): boolean {
-  return (
-    error instanceof DeletionDisabledError ||
-    error instanceof AuthenticationError ||
-    error instanceof RegistryUnreachableError
-  );
-}
+const isFatal = isRunFatal;
 
 /** A removal to carry out: one digest delete (covering all its planned tags) or one untag. */
 type Removal =
@@ -37,10 +25,12 @@ type Removal =
  * Just before a repository's removals it is read again: a tag whose digest moved, and a digest
  * that a tag not planned for removal (a new push, a re-pointed tag, a kept index's child) now
  * holds, are `skipped-changed`; an untag checks its tag once more right before. A repository that
- * cannot be read again has its removals `failed`. Fatal registry errors (deletion disabled, bad
- * credentials, unreachable) stop the run: before any removal they are thrown as they are; after
- * one, as {@link SweepInterruptedError} carrying the plan with every unfinished removal `failed`.
- * After a repository's removals, tags the registry left listed but pointing at nothing are cleared
+ * cannot be read again gets an `error` and its removals `failed`; the others go on. Fatal registry
+ * errors (deletion disabled, bad credentials, unreachable) stop the run: before any removal they
+ * are thrown as they are; after one, as {@link SweepInterruptedError} carrying the plan with every
+ * unfinished removal `failed`.
+ * After a repository's removals its tags are listed once more: a removed tag still there at its
+ * planned digest is `failed`, and tags the registry left listed but pointing at nothing are cleared
  * (see {@link clearDanglingTags}).
  */
 export async function executePlan(
@@ -100,6 +90,7 @@ export async function executePlan(
         fatal = error;
         break;
       }
+      repository.error = `could not read the repository again: ${errorMessage(error)}`;
       for (const tag of removalsOf(repository)) markFailed(tag, error, 'could not read the repository again');
       continue;
     } finally {
@@ -121,8 +112,10 @@ export async function executePlan(
     try {
       removed += await clearDanglingTags(client, repository);
     } catch (error) {
-      // The tags could not be listed: the removals' results stand as they are.
+      // The tags could not be listed again: the removals are not confirmed, so the repository is
+      // reported (a rerun checks them); their results stand as the registry answered them.
       if (isFatal(error)) fatal = error;
+      else repository.error = `could not check the removals: ${errorMessage(error)}`;
       for (const tag of repository.tags)
         if (tag.dangling && tag.action === 'untag' && tag.result === undefined) markFailed(tag, error);
     } finally {
@@ -145,14 +138,17 @@ function removalsOf(repository: RepositoryPlan): PlannedTag[] {
 }
 
 /**
- * Clears the repository's dangling tags: those planned as such, and those this sweep's removals
- * left. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE that fails
- * in between (a 500 when a push rewrites one of the repository's tag links at that moment, or the
- * registry stopping mid-request) leaves the digest's tags listed but pointing at nothing. So after
- * a repository's removals its tags are listed once more; a tag this sweep removed, or failed to
- * remove, that is still listed but no longer resolves is cleared with an untag and reported done.
- * One tag list per repository when nothing is left over. Returns how many removals this turned
- * from failed (or not yet done) into done.
+ * Checks the repository's removals against a fresh tag list, and clears its dangling tags: those
+ * planned as such, and those this sweep's removals left. A tag reported removed that is still
+ * listed and still resolves at its planned digest was not removed, whatever the registry answered:
+ * it is `failed`. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE
+ * that fails in between (a 500 when a push rewrites one of the repository's tag links at that
+ * moment, or the registry stopping mid-request) leaves the digest's tags listed but pointing at
+ * nothing. So after a repository's removals its tags are listed once more; a tag this sweep
+ * removed, or failed to remove, that is still listed but no longer resolves is cleared with an
+ * untag and reported done. One tag list per repository, and one HEAD per removed tag still listed:
+ * none when nothing is left over. Returns how many removals this turned from failed (or not yet
+ * done) into done.
  */
 async function clearDanglingTags(client: RegistryClient, repository: RepositoryPlan): Promise<number> {
   const name = repository.name;
@@ -165,11 +161,19 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
   let listed = new Set(await listTags(client, name));
   let completed = 0;
   for (const tag of [...planned, ...attempted]) {
-    if (!(await dangles(client, name, tag.tag, listed))) {
-      // Planned: removed, or pushed again, since planning. Otherwise: still resolving, as it was
-      // pushed again since, or (failed) the manifest is still there.
+    // Not listed: gone. Listed: null when it dangles (resolves to nothing).
+    const now = listed.has(tag.tag) ? await client.resolve(name, tag.tag) : undefined;
+    if (now !== null) {
+      // Planned: removed, or pushed again, since planning. Otherwise: gone, or still resolving:
+      // pushed again since (another digest), or not removed at all (the planned digest).
       if (tag.dangling)
         skipChanged(tag, listed.has(tag.tag) ? 'the tag was pushed again' : 'the tag no longer exists');
+      else if (now?.digest === tag.digest && tag.result !== 'failed')
+        // (`removed` is left as it was: counting too many only ever reports the run as interrupted.)
+        markFailed(
+          tag,
+          `the registry accepted the removal, yet the tag is still listed and resolves at ${tag.digest}`,
+        );
       continue;
     }
     const left = 'the manifest was gone but the tag still listed, pointing at nothing';

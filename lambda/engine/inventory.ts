@@ -9,8 +9,11 @@ import {
 } from '../domain';
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
+  AuthenticationError,
   DEFAULT_CONCURRENCY,
+  DeletionDisabledError,
   isNotFound,
+  RegistryUnreachableError,
   resolvedFrom,
   type ManifestContent,
   type RegistryClient,
@@ -64,20 +67,37 @@ export interface PlaceholderTag {
  * Tags that interrupted untags left on a placeholder are set apart: a placeholder has no age, so
  * the planner would count it as the newest build of its stream and remove a tag it kept before.
  * Removing those tags finishes the untags. Dangling tags go in each repository's `dangling`.
+ *
+ * A repository that cannot be read (its tag list, a manifest, a config, after the retries) is left
+ * out of the inventory and named in `unreadable` with the error: the others are read as usual.
+ * Errors that stop every repository alike (see {@link isRunFatal}) are thrown.
  */
 export async function collectInventory(
   client: RegistryClient,
   policy: Policy,
   options: InventoryOptions = {},
-): Promise<{ inventory: Inventory; placeholders: PlaceholderTag[] }> {
+): Promise<{ inventory: Inventory; placeholders: PlaceholderTag[]; unreadable: Map<string, string> }> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const names = await selectRepositories(client, policy, options.repositories);
+  const unreadable = new Map<string, string>();
+  // Runs one read of `name`'s; a failure marks the repository unreadable (the first error names
+  // it) and gives undefined. Reads of a repository already unreadable are not sent.
+  const guarded = async <T>(name: string, read: () => Promise<T>): Promise<T | undefined> => {
+    if (unreadable.has(name)) return undefined;
+    try {
+      return await read();
+    } catch (error) {
+      if (isRunFatal(error)) throw error;
+      if (!unreadable.has(name)) unreadable.set(name, errorMessage(error));
+      return undefined;
+    }
+  };
 
   const listing = new PhaseCounter('list', names.length, options.progress);
   const tagLists = await pMap(
     names,
     async (name) => {
-      const tags = await listTags(client, name);
+      const tags = (await guarded(name, () => listTags(client, name))) ?? [];
       listing.tick();
       return { name, tags };
     },
@@ -97,25 +117,28 @@ export async function collectInventory(
       // A tag removed since listing, or dangling, resolves to null (told apart below). Where a
       // rule needs ages the manifest must be read anyway: one GET by tag then resolves the tag
       // too, instead of a HEAD followed by a GET of the same manifest by digest.
-      const manifest = needsAge.get(name)
-        ? await resolveAndDate(client, name, tag, dated)
-        : await client.resolve(name, tag);
+      const manifest = await guarded(name, () =>
+        needsAge.get(name) ? resolveAndDate(client, name, tag, dated) : client.resolve(name, tag),
+      );
       resolving.tick();
-      return { name, tag, manifest };
+      // Undefined: the read failed (the repository is unreadable); null: the tag did not resolve.
+      return { name, tag, manifest: manifest ?? (unreadable.has(name) ? undefined : null) };
     },
     { concurrency },
   );
 
-  const facts = await collectDigestFacts(client, resolved, dated, concurrency, options.progress);
+  const facts = await collectDigestFacts(client, resolved, dated, concurrency, guarded, options.progress);
   const dangling = await findDangling(
     client,
     resolved.filter((entry) => entry.manifest === null),
     concurrency,
+    guarded,
   );
-  const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
+  const readable = names.filter((name) => !unreadable.has(name));
+  const byRepository = new Map<string, TagRecord[]>(readable.map((name) => [name, []]));
   const placeholders: PlaceholderTag[] = [];
   for (const { name, tag, manifest } of resolved) {
-    if (!manifest) continue;
+    if (!manifest || unreadable.has(name)) continue;
     if (manifest.placeholder) {
       placeholders.push({ repository: name, tag, manifest });
       continue;
@@ -133,7 +156,27 @@ export async function collectInventory(
     const left = dangling.get(name);
     return left ? { name, tags, dangling: left } : { name, tags };
   });
-  return { inventory: { registry: client.registry, repositories }, placeholders };
+  return { inventory: { registry: client.registry, repositories }, placeholders, unreadable };
+}
+
+/** One repository's read of the inventory, guarded: undefined when the repository is unreadable. */
+type GuardedRead = <T>(name: string, read: () => Promise<T>) => Promise<T | undefined>;
+
+/**
+ * Errors that no repository can get past (credentials refused, deletion disabled, nothing listening
+ * at the registry's address): they stop the run instead of marking one repository unreadable.
+ */
+export function isRunFatal(error: unknown): boolean {
+  return (
+    error instanceof DeletionDisabledError ||
+    error instanceof AuthenticationError ||
+    error instanceof RegistryUnreachableError
+  );
+}
+
+/** An error's message (registry errors carry no credentials). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -146,17 +189,24 @@ async function findDangling(
   client: RegistryClient,
   unresolved: ReadonlyArray<{ name: string; tag: string }>,
   concurrency: number,
+  guarded: GuardedRead,
 ): Promise<Map<string, DanglingTag[]>> {
   const found = await pMap(
     unresolved,
-    async ({ name, tag }) => ({ name, tag, digest: await client.danglingRevision(name, tag) }),
+    async ({ name, tag }) => ({
+      name,
+      tag,
+      digest: await guarded(name, () => client.danglingRevision(name, tag)),
+    }),
     { concurrency },
   );
   const unnamed = [...new Set(found.filter((entry) => !entry.digest).map((entry) => entry.name))];
   const relisted = new Map(
-    await pMap(unnamed, async (name) => [name, new Set(await listTags(client, name))] as const, {
-      concurrency,
-    }),
+    await pMap(
+      unnamed,
+      async (name) => [name, new Set((await guarded(name, () => listTags(client, name))) ?? [])] as const,
+      { concurrency },
+    ),
   );
   const byRepository = new Map<string, DanglingTag[]>();
   for (const { name, tag, digest } of found) {
@@ -220,13 +270,18 @@ async function factsFromManifest(
  */
 async function collectDigestFacts(
   client: RegistryClient,
-  resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null }>,
+  resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null | undefined }>,
   dated: ReadonlyMap<string, Promise<DigestFacts>>,
   concurrency: number,
+  guarded: GuardedRead,
   progress?: ProgressListener,
 ): Promise<Map<string, DigestFacts>> {
   const facts = new Map<string, DigestFacts>();
-  for (const [key, known] of dated) facts.set(key, await known);
+  for (const [key, known] of dated) {
+    // A failed read was awaited, and its repository marked unreadable, when its tag was resolved.
+    const read = await known.catch(() => undefined);
+    if (read) facts.set(key, read);
+  }
   const work = new Map<string, { name: string; manifest: ResolvedManifest }>();
   for (const { name, manifest } of resolved) {
     if (!manifest || !isIndex(manifest.mediaType)) continue;
@@ -238,7 +293,8 @@ async function collectDigestFacts(
   await pMap(
     [...work],
     async ([key, { name, manifest }]) => {
-      facts.set(key, await readDigestFacts(client, name, manifest, false));
+      const read = await guarded(name, () => readDigestFacts(client, name, manifest, false));
+      if (read) facts.set(key, read);
       counter.tick();
     },
     { concurrency },

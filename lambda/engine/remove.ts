@@ -1,5 +1,6 @@
 import { isTag, type Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
+import { EngineError } from './errors';
 import { heldDigests, listTags, readCurrentTags } from './inventory';
 
 /** What `removeTag` did. */
@@ -57,6 +58,7 @@ export async function removeTag(
   const heldBy = (await heldDigests(client, repository, others, concurrency)).get(target.digest) ?? [];
   if (heldBy.length > 0) {
     const method = await client.untag(repository, tag);
+    await confirmRemoved(client, repository, tag, target.digest);
     return { digest: target.digest, outcome: 'untagged', heldBy: heldBy.sort(), method };
   }
   // Re-verify just before the delete: the tag must still point at the digest we checked.
@@ -65,6 +67,7 @@ export async function removeTag(
     throw new NotFoundError(`${repository}:${tag} moved while being removed; nothing was deleted`);
   }
   await client.deleteManifest(repository, target.digest);
+  await confirmRemoved(client, repository, tag, target.digest);
   return { digest: target.digest, outcome: 'deleted', heldBy: [] };
 }
 
@@ -87,5 +90,24 @@ export async function removeDigest(
   const current = await readCurrentTags(client, repository, concurrency);
   const tags = [...current].filter(([, manifest]) => manifest.digest === target.digest).map(([tag]) => tag);
   await client.deleteManifest(repository, target.digest);
+  await confirmRemoved(client, repository, target.digest, target.digest);
   return { digest: target.digest, tags: tags.sort() };
+}
+
+/**
+ * A removal counts as done only once the registry shows it done: one HEAD of `reference` (the
+ * removed tag, or the deleted digest), which must no longer resolve at `digest`.
+ */
+async function confirmRemoved(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  digest: Digest,
+): Promise<void> {
+  const now = await client.resolve(repository, reference);
+  if (now?.digest !== digest) return;
+  const what = reference === digest ? `${repository}@${digest}` : `${repository}:${reference}`;
+  throw new EngineError(
+    `the registry accepted the removal of ${what}, yet it still resolves at ${digest}: it was not removed`,
+  );
 }

@@ -1,4 +1,11 @@
-import { summarizePlan, type Digest, type Inventory, type Plan, type PlannedTag } from '../domain';
+import {
+  summarizePlan,
+  type Digest,
+  type Inventory,
+  type Plan,
+  type PlannedTag,
+  type RepositoryPlan,
+} from '../domain';
 import type { LedgerStore } from '../ledger';
 import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
@@ -32,9 +39,13 @@ export interface PlannedRun {
   readonly inventory: Inventory;
 }
 
-/** Reads the registry and decides: nothing is removed. */
+/**
+ * Reads the registry and decides: nothing is removed. A repository that could not be read is in
+ * the plan with its `error` and no tags (none of its tags is removed).
+ */
 export async function planRun(options: RunOptions): Promise<PlannedRun> {
   const collected = await collectInventory(options.client, options.policy, options);
+  const { placeholders, unreadable } = collected;
   const inventory = options.ledger
     ? await withLedgerTimes(collected.inventory, options.ledger, options.concurrency ?? DEFAULT_CONCURRENCY)
     : collected.inventory;
@@ -42,8 +53,19 @@ export async function planRun(options: RunOptions): Promise<PlannedRun> {
     dryRun: true,
     ledger: options.ledger !== undefined,
   });
-  const placeholders = collected.placeholders;
-  return { plan: finishingUntags(plan, placeholders), inventory };
+  return { plan: withUnreadable(finishingUntags(plan, placeholders), unreadable), inventory };
+}
+
+/** Adds each repository that could not be read, with no tags and the error that stopped it. */
+function withUnreadable(plan: Plan, unreadable: ReadonlyMap<string, string>): Plan {
+  if (unreadable.size === 0) return plan;
+  const failed = [...unreadable].map(([name, error]): RepositoryPlan => ({
+    name,
+    tags: [],
+    error: `could not read the repository: ${error}`,
+  }));
+  const repositories = [...plan.repositories, ...failed].sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { ...plan, repositories, summary: summarizePlan(repositories) };
 }
 
 /**

@@ -50,6 +50,9 @@ export function createWorkerHandler(deps: WorkerDependencies) {
           ...counts,
           durationMs,
         });
+        // A repository that could not be read (or checked) is a failure too: the queue retries it.
+        const unread = plan.repositories.find((repository) => repository.error !== undefined)?.error;
+        if (unread !== undefined) throw new Error(`${message.repository}: ${unread}`);
         if (counts.failed > 0) throw new Error(`${counts.failed} removals failed in ${message.repository}`);
       } catch (error) {
         logger.error('cleanup failed; the message will be retried', {

@@ -146,9 +146,9 @@ export class RegistryClient {
   }
 
   /**
-   * Deletes a manifest by digest, which removes every tag pointing at it. 404 is success
-   * ('already-gone'): a retried delete must be harmless. Deletion turned off in the registry
-   * throws {@link DeletionDisabledError}.
+   * Deletes a manifest by digest, which removes every tag pointing at it. A 404 is checked with a
+   * HEAD: nothing there is 'already-gone' (a retried delete must be harmless), the manifest still
+   * there is an error. Deletion turned off in the registry throws {@link DeletionDisabledError}.
    */
   public async deleteManifest(repository: string, digest: Digest): Promise<'deleted' | 'already-gone'> {
     return deleteByDigest(this.session, repository, checkDigest(repository, digest), [
@@ -158,7 +158,8 @@ export class RegistryClient {
 
   /**
    * Removes one tag and nothing else: DELETE by tag where the registry supports it, otherwise
-   * re-points the tag at a unique throw-away manifest and deletes that (needs push rights).
+   * re-points the tag at a unique throw-away manifest and deletes that (needs push rights). A tag
+   * DELETE answered 404 is checked with a HEAD: a tag that still resolves is an error.
    */
   public async untag(repository: string, tag: string): Promise<'delete-tag' | 'placeholder'> {
     return untag(this.session, repository, checkTag(repository, tag));

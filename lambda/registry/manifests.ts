@@ -226,9 +226,10 @@ export async function putManifest(
 }
 
 /**
- * DELETE by digest with the given scopes, which removes every tag pointing at it. 404 is success
- * ('already-gone'): a retried delete must be harmless. Deletion turned off in the registry
- * throws {@link DeletionDisabledError}.
+ * DELETE by digest with the given scopes, which removes every tag pointing at it. A 404 is checked,
+ * not trusted: when a HEAD of the digest finds nothing either it is 'already-gone' (a retried
+ * delete must be harmless); when the manifest is still there it is an error naming that answer.
+ * Deletion turned off in the registry throws {@link DeletionDisabledError}.
  */
 export async function deleteByDigest(
   session: RegistrySession,
@@ -236,6 +237,22 @@ export async function deleteByDigest(
   digest: Digest,
   scopes: readonly Scope[],
 ): Promise<'deleted' | 'already-gone'> {
+  const response = await sendDigestDelete(session, repository, digest, scopes);
+  if (response.status >= 200 && response.status < 300) return 'deleted';
+  if ((await resolveManifest(session, repository, digest)) === null) return 'already-gone';
+  throw untrueNotFound(response, `deleting manifest ${repository}@${digest}`, 'the manifest still resolves');
+}
+
+/**
+ * Sends a DELETE by digest: 2xx and 404 come back as the response, anything else (deletion turned
+ * off: {@link DeletionDisabledError}) is thrown.
+ */
+export async function sendDigestDelete(
+  session: RegistrySession,
+  repository: string,
+  digest: Digest,
+  scopes: readonly Scope[],
+): Promise<TransportResponse> {
   const what = `manifest ${repository}@${digest}`;
   const response = await session.send({
     method: 'DELETE',
@@ -244,11 +261,22 @@ export async function deleteByDigest(
     scopes,
     what,
   });
-  if (response.status >= 200 && response.status < 300) return 'deleted';
-  if (response.status === 404) return 'already-gone';
+  if ((response.status >= 200 && response.status < 300) || response.status === 404) return response;
   const error = responseError(response, 'DELETE', `deleting ${what}`);
   if (isDeletionDisabled(error)) throw deletionDisabled(session.origin, error);
   throw error;
+}
+
+/**
+ * The error for a DELETE answered 404 while what it named is still there. It carries no status or
+ * code of its own: it must never read as "not found" (done) to whoever catches it.
+ */
+export function untrueNotFound(response: TransportResponse, what: string, still: string): RegistryError {
+  const answered = responseError(response, 'DELETE', what).message;
+  return new RegistryError(`${answered}, yet ${still}: it was not removed`, {
+    method: 'DELETE',
+    url: response.url,
+  });
 }
 
 /** `Docker-Content-Digest`, else a strong `Etag` that is a digest. */

@@ -12,7 +12,7 @@ import {
   responseError,
 } from './errors';
 import { firstHeader } from './http';
-import { deleteByDigest, putManifest } from './manifests';
+import { deleteByDigest, putManifest, resolveManifest, sendDigestDelete, untrueNotFound } from './manifests';
 import { EMPTY_BLOB, EMPTY_DESCRIPTOR, placeholderManifest } from './placeholder';
 import type { RegistrySession } from './session';
 
@@ -45,12 +45,18 @@ export async function untag(
       what,
     }),
   );
-  // 404: the tag is gone already, which is what was asked.
-  if ((response.status >= 200 && response.status < 300) || response.status === 404) return 'delete-tag';
+  if (response.status >= 200 && response.status < 300) return 'delete-tag';
+  if (response.status === 404) {
+    // Gone already, which is what was asked, unless the tag still resolves (a HEAD tells).
+    const still = await resolveManifest(session, repository, tag);
+    if (still === null) return 'delete-tag';
+    throw untrueNotFound(response, `deleting ${what}`, `the tag still resolves to ${still.digest}`);
+  }
   const refusal = responseError(response, 'DELETE', `deleting ${what}`);
   if (isDeletionDisabled(refusal)) {
+    // A digest that cannot exist: 404 means deleting works (and needs no checking).
     const probe = sha256Digest(randomBytes(32));
-    await deleteByDigest(session, repository, probe, scopes);
+    await sendDigestDelete(session, repository, probe, scopes);
   } else if (response.status !== 400) {
     throw refusal;
   }

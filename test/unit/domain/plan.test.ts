@@ -1,4 +1,4 @@
-import { countResults, type PlannedTag } from '../../../lambda/domain';
+import { countResults, summarizePlan, type PlannedTag } from '../../../lambda/domain';
 
 const tag = (action: PlannedTag['action'], result?: PlannedTag['result']): PlannedTag => ({
   tag: `t-${action}-${result ?? 'none'}`,
@@ -25,6 +25,31 @@ describe('Function: countResults', () => {
     const counts = countResults(plan);
 
     // Assess: the removal without a result (a dry run) counts nowhere.
-    expect(counts).toEqual({ kept: 2, deleted: 1, untagged: 1, skippedChanged: 1, failed: 1 });
+    expect(counts).toEqual({
+      kept: 2,
+      deleted: 1,
+      untagged: 1,
+      skippedChanged: 1,
+      failed: 1,
+      failedRepositories: 0,
+    });
+  });
+});
+
+describe('Function: summarizePlan', () => {
+  it('counts the repositories that could not be read or cleaned', () => {
+    // Prepare: one repository unread (no tags), one whose removal failed after a failed re-read.
+    const repositories = [
+      { name: 'a', tags: [tag('keep')] },
+      { name: 'b', tags: [], error: 'could not read the repository: HTTP 503' },
+      { name: 'c', tags: [tag('delete', 'failed')], error: 'could not read the repository again: reset' },
+    ];
+
+    // Act
+    const summary = summarizePlan(repositories);
+
+    // Assess
+    expect(summary).toMatchObject({ repositories: 3, tags: 2, failed: 1, failedRepositories: 2 });
+    expect(countResults({ repositories })).toMatchObject({ kept: 1, failed: 1, failedRepositories: 2 });
   });
 });

@@ -85,6 +85,14 @@ describe('Function: planCleanup (dangling tags)', () => {
   it('counts removed dangling tags as untags in the summary', () => {
     const plan = planCleanup(inventoryWithDangling(['build-0', 'latest']), policy, NOW);
 
-    expect(plan.summary).toEqual({ repositories: 1, tags: 4, keep: 3, delete: 0, untag: 1, failed: 0 });
+    expect(plan.summary).toEqual({
+      repositories: 1,
+      tags: 4,
+      keep: 3,
+      delete: 0,
+      untag: 1,
+      failed: 0,
+      failedRepositories: 0,
+    });
   });
 });

@@ -298,7 +298,15 @@ describe('Function: planCleanup', () => {
         rule: 'all',
         reason: 'beyond keep=1 (#2)',
       });
-      expect(dryRun.summary).toEqual({ repositories: 2, tags: 3, keep: 2, delete: 1, untag: 0, failed: 0 });
+      expect(dryRun.summary).toEqual({
+        repositories: 2,
+        tags: 3,
+        keep: 2,
+        delete: 1,
+        untag: 0,
+        failed: 0,
+        failedRepositories: 0,
+      });
       expect(JSON.parse(JSON.stringify(dryRun))).toEqual(dryRun);
     });
   });

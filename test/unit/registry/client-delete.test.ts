@@ -1,8 +1,19 @@
+import type { ServerResponse } from 'node:http';
+
 import { sha256Digest } from '../../../lambda/domain';
-import { DeletionDisabledError, UntagNotPermittedError } from '../../../lambda/registry';
+import { DeletionDisabledError, RegistryError, UntagNotPermittedError } from '../../../lambda/registry';
 import { json, localRegistries, registryError } from './local-server';
 
 const DIGEST = sha256Digest('some manifest');
+/** A HEAD answer: the manifest is there. */
+const stillThere = (response: ServerResponse): void =>
+  void response
+    .writeHead(200, {
+      'docker-content-digest': DIGEST,
+      'content-type': 'application/vnd.oci.image.manifest.v1+json',
+      'content-length': 500,
+    })
+    .end();
 
 describe('Class: RegistryClient', () => {
   const registries = localRegistries();
@@ -25,6 +36,26 @@ describe('Class: RegistryClient', () => {
       // Assess
       expect(result).toBe(expected);
       expect(server.requests[0]).toMatchObject({ method: 'DELETE', url: `/v2/apps/web/manifests/${DIGEST}` });
+    });
+
+    it('reads a 404 while the manifest still resolves as an error naming the answer', async () => {
+      // Prepare: the DELETE answers 404, the HEAD that checks it finds the manifest.
+      const { server, client } = await registries.start((request, response) =>
+        request.method === 'HEAD'
+          ? stillThere(response)
+          : json(response, 404, registryError('MANIFEST_UNKNOWN')),
+      );
+
+      // Act
+      const error = await client.deleteManifest('apps/web', DIGEST).catch((caught: unknown) => caught);
+
+      // Assess: an error, and not one that reads as "not found".
+      expect(error).toBeInstanceOf(RegistryError);
+      expect((error as Error).message).toMatch(
+        /HTTP 404 MANIFEST_UNKNOWN.*, yet the manifest still resolves/,
+      );
+      expect(error).toMatchObject({ statusCode: undefined, code: undefined });
+      expect(server.requests.map((request) => request.method)).toEqual(['DELETE', 'HEAD']);
     });
 
     it('explains a 405 UNSUPPORTED with the registry setting to change', async () => {
@@ -58,6 +89,37 @@ describe('Class: RegistryClient', () => {
       expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
         'DELETE /v2/apps/web/manifests/old',
       ]);
+    });
+
+    it('checks a tag DELETE answered 404 with a HEAD: gone is done', async () => {
+      // Prepare
+      const { server, client } = await registries.start((_request, response) =>
+        json(response, 404, registryError('MANIFEST_UNKNOWN')),
+      );
+
+      // Act
+      const method = await client.untag('apps/web', 'old');
+
+      // Assess
+      expect(method).toBe('delete-tag');
+      expect(server.requests.map((request) => request.method)).toEqual(['DELETE', 'HEAD']);
+    });
+
+    it('checks a tag DELETE answered 404 with a HEAD: a tag that still resolves is an error', async () => {
+      // Prepare
+      const { server, client } = await registries.start((request, response) =>
+        request.method === 'HEAD'
+          ? stillThere(response)
+          : json(response, 404, registryError('MANIFEST_UNKNOWN')),
+      );
+
+      // Act
+      const error = await client.untag('apps/web', 'old').catch((caught: unknown) => caught);
+
+      // Assess: nothing pushed, nothing else deleted.
+      expect(error).toBeInstanceOf(RegistryError);
+      expect((error as Error).message).toContain(`, yet the tag still resolves to ${DIGEST}`);
+      expect(server.requests.map((request) => request.method)).toEqual(['DELETE', 'HEAD']);
     });
 
     it('pushes nothing when deletion is disabled altogether', async () => {
