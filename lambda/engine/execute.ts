@@ -214,8 +214,13 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
   return completed;
 }
 
-/** How many untags {@link clearDanglingTags} tries on one tag that keeps dangling. */
-const CLEARING_ROUNDS = 3;
+/**
+ * How many untags {@link clearDanglingTags} tries on one tag that keeps dangling. Each can meet the
+ * same 2.x race that left the tag (a tag link rewritten while the placeholder's DELETE walks the
+ * tags): with four tags rewritten non-stop, three rounds were seen to fail in a row on a loaded
+ * CI machine; six make that vanishingly rare, and what is still left is `failed` (a rerun clears it).
+ */
+const CLEARING_ROUNDS = 6;
 
 /** Whether `tag` is listed but resolves to nothing. */
 async function dangles(
