@@ -74,6 +74,11 @@ export interface Plan {
   registry: string;
   generatedAt: string;
   dryRun: boolean;
+  /**
+   * The run's id (a ULID), present on a sweep with a ledger: the ledger files each removal's
+   * archived manifest under it, and `regsweep restore --run <runId>` puts them back.
+   */
+  runId?: string;
   repositories: RepositoryPlan[];
   summary: PlanSummary;
 }

@@ -5,8 +5,23 @@ import { SweepInterruptedError } from './errors';
 import { errorMessage, heldDigests, isRunFatal, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
+/** A removal about to be sent, for {@link ExecuteOptions.archive}. */
+export interface RemovalToArchive {
+  readonly repository: string;
+  readonly digest: Digest;
+  /** The tags it takes down: every planned tag of a digest delete, the one tag of an untag. */
+  readonly tags: readonly string[];
+  /** The plan's reason (of the first tag). */
+  readonly reason: string;
+}
+
 export interface ExecuteOptions {
   readonly concurrency: number;
+  /**
+   * Called just before each removal is sent (after every check): archives what it removes. When it
+   * throws, that removal is not sent and is `failed` ("not removed: archiving it failed").
+   */
+  readonly archive?: (removal: RemovalToArchive) => Promise<void>;
   readonly progress?: ProgressListener;
   /** Children of the index digests seen while planning, per repository (saves re-reading them). */
   readonly knownChildren?: ReadonlyMap<string, ReadonlyMap<Digest, readonly Digest[]>>;
@@ -54,6 +69,7 @@ export async function executePlan(
     const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
     try {
       if (removal.kind === 'delete') {
+        await archiveFirst(options, removal.repository, removal.digest, removal.tags);
         await client.deleteManifest(removal.repository, removal.digest);
         for (const tag of removal.tags) tag.result = 'deleted';
       } else if (untagRefused) {
@@ -61,6 +77,7 @@ export async function executePlan(
       } else if (await untagMoved(client, removal)) {
         // skipped: the tag was pushed again since the repository was re-read
       } else {
+        await archiveFirst(options, removal.repository, removal.tag.digest, [removal.tag]);
         removal.tag.method = await client.untag(removal.repository, removal.tag.tag);
         removal.tag.result = 'untagged';
       }
@@ -130,6 +147,28 @@ export async function executePlan(
     throw new SweepInterruptedError(fatal, { ...plan, summary: summarizePlan(plan.repositories) }, removed);
   }
   return { ...plan, summary: summarizePlan(plan.repositories) };
+}
+
+/** Archives a removal before it is sent; a failure says the removal was not sent. */
+async function archiveFirst(
+  options: ExecuteOptions,
+  repository: string,
+  digest: Digest,
+  tags: readonly PlannedTag[],
+): Promise<void> {
+  if (!options.archive) return;
+  try {
+    await options.archive({
+      repository,
+      digest,
+      tags: tags.map((tag) => tag.tag),
+      reason: tags[0]?.reason ?? '',
+    });
+  } catch (error) {
+    throw new Error(`not removed: archiving the manifest first failed: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** The tags of a repository's plan that are to be removed. */

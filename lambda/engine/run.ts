@@ -1,3 +1,4 @@
+import { ulid } from 'ulid';
 import {
   summarizePlan,
   type Digest,
@@ -10,7 +11,7 @@ import type { LedgerStore } from '../ledger';
 import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError, SweepInterruptedError } from './errors';
-import { executePlan } from './execute';
+import { executePlan, type RemovalToArchive } from './execute';
 import { collectInventory, type PlaceholderTag } from './inventory';
 import { recordRemovals, withLedgerTimes } from './ledger';
 import type { ProgressListener } from './progress';
@@ -30,6 +31,11 @@ export interface RunOptions {
    * sweep records its removals. Absent: no ledger (a policy that needs one is refused at load).
    */
   readonly ledger?: LedgerStore;
+  /**
+   * The run's id, for the ledger's archives (`restore --run`); a sweep with a ledger makes a new
+   * ULID when none is given (a continuation on AWS passes its run's).
+   */
+  readonly runId?: string;
   /** Told what went wrong on the side without failing the run (a ledger write after removals). */
   readonly warn?: (message: string) => void;
 }
@@ -101,15 +107,35 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
   if (options.dryRun) return plan;
   const exceeded = deleteLimitExceeded(plan, options.policy);
   if (exceeded) throw new DeleteLimitExceededError(exceeded.planned, exceeded.limit);
+  const ledger = options.ledger;
+  const runId = ledger ? (options.runId ?? ulid()) : undefined;
+  const now = options.now ?? (() => new Date());
   let swept: Plan;
   try {
     swept = await executePlan(
       options.client,
-      { ...plan, dryRun: false },
+      { ...plan, dryRun: false, ...(runId && { runId }) },
       {
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         knownChildren: childrenByRepository(inventory),
         ...(options.progress && { progress: options.progress }),
+        // Before each removal, the exact manifest body goes into the ledger under the run's id.
+        ...(ledger &&
+          runId && {
+            archive: async (removal: RemovalToArchive) => {
+              const content = await options.client.getManifest(removal.repository, removal.digest);
+              await ledger.archiveRemoval({
+                runId,
+                repository: removal.repository,
+                digest: removal.digest,
+                tags: removal.tags,
+                mediaType: content.mediaType,
+                body: content.bytes,
+                removedAt: now(),
+                reason: removal.reason,
+              });
+            },
+          }),
       },
     );
   } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -168,5 +168,77 @@ describe('CLI: regsweep restore', () => {
     expect(both.status).toBe(2);
     expect(noLedger.status).toBe(2);
     expect(noLedger.stderr).toContain('--ledger FILE');
+  });
+});
+
+describe('CLI: regsweep sweep --ledger, then restore --run', () => {
+  let registry: RegistryProcess;
+
+  beforeEach(async () => {
+    registry = await startRegistry();
+  });
+
+  afterEach(async () => {
+    await registry.stop();
+  });
+
+  it('archives every removal under the run id, and restore brings each removed tag back at its digest', async () => {
+    // Prepare: five builds (one a multi-arch index), keep 2; `alias` shares build-1's digest.
+    const url = registry.url;
+    const pushed = new Map<string, Digest>();
+    for (let n = 1; n <= 5; n += 1) {
+      const image = await pushImage(url, 'apps/api', `build-${n}`, {
+        seed: `build ${n}`,
+        created: new Date(Date.UTC(2026, 0, n)).toISOString(),
+        ...(n === 2 && { kind: 'oci-index' as const }),
+      });
+      pushed.set(`build-${n}`, image.digest);
+    }
+    await pushImage(url, 'apps/api', 'build-alias', {
+      seed: 'build 1',
+      created: new Date(Date.UTC(2026, 0, 1)).toISOString(),
+    });
+    pushed.set('build-alias', pushed.get('build-1') as Digest);
+    const ledgerPath = join(mkdtempSync(join(tmpdir(), 'regsweep-restore-run-')), 'ledger.db');
+    const policy = join(mkdtempSync(join(tmpdir(), 'regsweep-restore-policy-')), 'policy.yaml');
+    writeFileSync(policy, "rules:\n  - name: builds\n    tags: 'build-.*'\n    keep: 2\n");
+
+    // Act
+    const swept = await runCli([
+      'sweep',
+      '--registry',
+      url,
+      '--policy',
+      policy,
+      '--ledger',
+      ledgerPath,
+      '--json',
+    ]);
+    const plan = JSON.parse(swept.stdout) as {
+      runId?: string;
+      repositories: Array<{ tags: Array<{ tag: string; result?: string }> }>;
+    };
+    const removed = (plan.repositories[0]?.tags ?? []).filter(
+      (tag) => tag.result === 'deleted' || tag.result === 'untagged',
+    );
+    const gone = await Promise.all(removed.map((tag) => headDigestRaw(url, 'apps/api', tag.tag)));
+    const restored = await runCli([
+      'restore',
+      '--run',
+      plan.runId ?? 'none',
+      '--registry',
+      url,
+      '--ledger',
+      ledgerPath,
+    ]);
+
+    // Assess
+    expect(swept.status).toBe(0);
+    expect(plan.runId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(removed.map((tag) => tag.tag).sort()).toEqual(['build-1', 'build-2', 'build-3', 'build-alias']);
+    expect(gone).toEqual([undefined, undefined, undefined, undefined]);
+    expect(restored.status).toBe(0);
+    for (const tag of removed)
+      expect(await headDigestRaw(url, 'apps/api', tag.tag)).toBe(pushed.get(tag.tag));
   });
 });
