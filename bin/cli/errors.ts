@@ -1,5 +1,5 @@
 import { InvalidReferenceError } from '../../lambda/domain';
-import { DeleteLimitExceededError, NotFoundError } from '../../lambda/engine';
+import { DeleteLimitExceededError, NotFoundError, RemovalRefusedError } from '../../lambda/engine';
 import { PolicyError } from '../../lambda/policy';
 import {
   AuthenticationError,
@@ -29,7 +29,8 @@ function isSetupError(error: unknown): boolean {
     error instanceof DeletionDisabledError ||
     error instanceof RegistryUnreachableError ||
     error instanceof DeleteLimitExceededError ||
-    error instanceof NotFoundError
+    error instanceof NotFoundError ||
+    error instanceof RemovalRefusedError
   );
 }
 

@@ -16,7 +16,10 @@ import {
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
+import { manifestLinks, readRepositoryGraph, type ManifestLinks, type ResolvedTag } from './index-graph';
 import { PhaseCounter, type ProgressListener } from './progress';
+
+export { heldDigests } from './index-graph';
 
 export interface InventoryOptions {
   /** Only these repositories (still subject to the policy's rules); default: the whole catalog. */
@@ -28,7 +31,8 @@ export interface InventoryOptions {
 /** What is known about one digest: enough to plan and to protect an index's children. */
 interface DigestFacts {
   readonly created?: Date;
-  readonly children?: readonly Digest[];
+  /** Read from the manifest (always for an index): its children and `subject`. */
+  readonly links?: ManifestLinks;
 }
 
 /**
@@ -113,6 +117,7 @@ export async function collectInventory(
     concurrency,
   );
   const byRepository = new Map<string, TagRecord[]>(names.map((name) => [name, []]));
+  const graphInput = new Map<string, ResolvedTag[]>(names.map((name) => [name, []]));
   const placeholders: PlaceholderTag[] = [];
   for (const { name, tag, manifest } of resolved) {
     if (!manifest) continue;
@@ -121,17 +126,46 @@ export async function collectInventory(
       continue;
     }
     const known = facts.get(digestKey(name, manifest.digest));
+    const links = known?.links;
     byRepository.get(name)?.push({
       tag,
       digest: manifest.digest,
       mediaType: manifest.mediaType,
       ...(known?.created && { created: known.created }),
-      ...(known?.children && { children: known.children }),
+      ...(links?.children && { children: links.children }),
+      ...(links?.subject && { subject: links.subject }),
     });
+    graphInput.get(name)?.push({ tag, manifest, ...(links && { links }) });
   }
+  // Untagged inner indexes, referrers and orphan subjects, per repository (see readRepositoryGraph).
+  const graphs = new Map(
+    await pMap(
+      names,
+      async (name) =>
+        [
+          name,
+          await readRepositoryGraph(
+            client,
+            name,
+            graphInput.get(name) ?? [],
+            needsAge.get(name) === true,
+            concurrency,
+          ),
+        ] as const,
+      { concurrency },
+    ),
+  );
   const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => {
     const left = dangling.get(name);
-    return left ? { name, tags, dangling: left } : { name, tags };
+    const graph = graphs.get(name);
+    return {
+      name,
+      tags,
+      ...(left && { dangling: left }),
+      ...(graph?.indexes.length && { indexes: graph.indexes }),
+      ...(graph?.referrers.length && { referrers: graph.referrers }),
+      ...(graph?.absentSubjects.length && { absentSubjects: graph.absentSubjects }),
+    };
   });
   return { inventory: { registry: client.registry, repositories }, placeholders };
 }
@@ -208,10 +242,7 @@ async function factsFromManifest(
   content: ManifestContent,
 ): Promise<DigestFacts> {
   const created = await client.imageCreated(repository, content);
-  return {
-    ...(created && { created }),
-    ...(isIndex(content.mediaType) && { children: indexChildren(content.json) }),
-  };
+  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
 }
 
 /**
@@ -256,15 +287,7 @@ export async function readDigestFacts(
   const created = withAge ? await client.imageCreated(repository, manifest) : undefined;
   if (!isIndex(manifest.mediaType)) return created ? { created } : {};
   const content = await client.getManifest(repository, manifest.digest);
-  return { ...(created && { created }), children: indexChildren(content.json) };
-}
-
-/** The digests an index's `manifests` array points at (malformed entries are skipped). */
-export function indexChildren(index: Record<string, unknown>): Digest[] {
-  const entries = Array.isArray(index.manifests) ? index.manifests : [];
-  return entries
-    .map((entry: unknown) => (entry as { digest?: unknown } | null)?.digest)
-    .filter((digest): digest is Digest => typeof digest === 'string' && digest.includes(':'));
+  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
 }
 
 /**
@@ -287,42 +310,6 @@ export async function readCurrentTags(
     { concurrency },
   );
   return current;
-}
-
-/**
- * The digests that `holders` (tag → what it resolves to) keep alive, each with the tags holding
- * it: their own digests first, then the manifests their indexes point at (`<tag> (index child)`),
- * since deleting either would break a holder. Index children come from `known` (read while
- * planning) where given, else from the registry, each index once.
- */
-export async function heldDigests(
-  client: RegistryClient,
-  repository: string,
-  holders: Iterable<readonly [string, ResolvedManifest]>,
-  concurrency: number,
-  known?: ReadonlyMap<Digest, readonly Digest[]>,
-): Promise<Map<Digest, string[]>> {
-  const held = new Map<Digest, string[]>();
-  const hold = (digest: Digest, by: string): void => {
-    const list = held.get(digest);
-    if (list) list.push(by);
-    else held.set(digest, [by]);
-  };
-  const indexes: Array<{ tag: string; digest: Digest }> = [];
-  for (const [tag, manifest] of holders) {
-    hold(manifest.digest, tag);
-    if (isIndex(manifest.mediaType)) indexes.push({ tag, digest: manifest.digest });
-  }
-  const children = await pMap(
-    indexes,
-    async ({ tag, digest }) => ({
-      tag,
-      digests: known?.get(digest) ?? indexChildren((await client.getManifest(repository, digest)).json),
-    }),
-    { concurrency },
-  );
-  for (const { tag, digests } of children) for (const child of digests) hold(child, `${tag} (index child)`);
-  return held;
 }
 
 function digestKey(repository: string, digest: Digest): string {
