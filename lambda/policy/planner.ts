@@ -78,7 +78,11 @@ function planRepository(
 ): RepositoryPlan {
   const rules = rulesForRepository(policy, repository.name);
   const knownSubjects = new Map<Digest, Digest>();
-  for (const referrer of repository.referrers ?? []) knownSubjects.set(referrer.digest, referrer.subject);
+  for (const { digest, subject } of repository.referrers ?? []) {
+    // An artifact names one subject; should two sources disagree, the same one wins whatever the order.
+    const known = knownSubjects.get(digest);
+    if (known === undefined || compareText(subject, known) < 0) knownSubjects.set(digest, subject);
+  }
   const entries = repository.tags
     .map((record) => new TagEntry(record, knownSubjects.get(record.digest)))
     .sort((a, b) => compareText(a.tag, b.tag));
@@ -191,15 +195,17 @@ class DigestSurvival {
    * A kept tag on the digest whose first tag is `head` (one decided by protect or a rule, if
    * any), or else one that reaches it through indexes; null when no kept tag reaches it.
    */
-  public keeperOf(head: TagEntry): TagEntry | null {
+  public keeperOf(head: TagEntry, viaIndex = false): TagEntry | null {
     if (head.keeperOnDigest !== undefined) return head.keeperOnDigest;
-    // Referrer tags can be pointed at each other in a loop (`sha256-<y>.sig` on x, `sha256-<x>.sig`
-    // on y), and a malformed index can list itself; assuming the digest survives ends the loop on
-    // the safe side.
     if (head.resolvingDigest) {
       this.loopsMet += 1;
-      return head;
+      // Back at a digest whose keeper is being worked out. Through an index (a malformed index
+      // that lists itself, at some depth), the way round the loop adds no kept tag: the other
+      // ways decide. Through referrer tags pointing at each other (`sha256-<y>.sig` on x,
+      // `sha256-<x>.sig` on y), assuming the digest survives ends the loop on the safe side.
+      return viaIndex ? null : head;
     }
+    const loopsBefore = this.loopsMet;
     head.resolvingDigest = true;
     let keeper: TagEntry | null = null;
     // Tags decided by protect or the rules first: they name the keeper in reasons.
@@ -213,19 +219,20 @@ class DigestSurvival {
     // too, however deep (an index may list untagged indexes).
     keeper ??= this.parentKeeper(head.digest);
     head.resolvingDigest = false;
-    head.keeperOnDigest = keeper;
+    // A null found while a loop was open may miss the way out of it: worked out again when asked.
+    if (keeper || this.loopsMet === loopsBefore) head.keeperOnDigest = keeper;
     return keeper;
   }
 
   /** A kept tag that reaches `digest` (tagged or not), or null. */
-  public keeperOfDigest(digest: Digest): TagEntry | null {
+  public keeperOfDigest(digest: Digest, viaIndex = false): TagEntry | null {
     const head = this.firstOnDigest.get(digest);
-    if (head) return this.keeperOf(head);
+    if (head) return this.keeperOf(head, viaIndex);
     const known = this.untaggedKeeper.get(digest);
     if (known !== undefined) return known;
     if (this.resolvingUntagged.has(digest)) {
       this.loopsMet += 1;
-      return null; // the path through the loop adds nothing; the other parents decide
+      return null; // the way round the loop adds nothing; the other parents decide
     }
     const loopsBefore = this.loopsMet;
     this.resolvingUntagged.add(digest);
@@ -294,7 +301,7 @@ class DigestSurvival {
   /** A kept tag reaching one of the indexes that list `digest`, or null. */
   private parentKeeper(digest: Digest): TagEntry | null {
     for (const parent of this.parents.get(digest) ?? []) {
-      const keeper = this.keeperOfDigest(parent);
+      const keeper = this.keeperOfDigest(parent, true);
       if (keeper) return keeper;
     }
     return null;
@@ -350,6 +357,8 @@ function indexParents(
     if (entry.record.children && entry.headOnDigest === entry) link(entry.digest, entry.record.children);
   }
   for (const index of repository.indexes ?? []) link(index.digest, index.children);
+  // In digest order, so that the keeper named in reasons does not depend on the input's order.
+  for (const list of parents.values()) if (list.length > 1) list.sort(compareText);
   return parents;
 }
 
