@@ -340,10 +340,7 @@ function toPlannedTag(entry: TagEntry, survival: DigestSurvival, untagSupported:
  * Child digest → the digests of the indexes that list it: tagged indexes (their first tag carries
  * the list) and the untagged inner indexes the inventory read.
  */
-function indexParents(
-  entries: readonly TagEntry[],
-  repository: RepositoryInventory,
-): Map<Digest, Digest[]> {
+function indexParents(entries: readonly TagEntry[], repository: RepositoryInventory): Map<Digest, Digest[]> {
   const parents = new Map<Digest, Digest[]>();
   const link = (index: Digest, children: readonly Digest[]): void => {
     for (const child of children) {
