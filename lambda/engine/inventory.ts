@@ -68,6 +68,9 @@ export interface PlaceholderTag {
  * Tags that interrupted untags left on a placeholder are set apart: a placeholder has no age, so
  * the planner would count it as the newest build of its stream and remove a tag it kept before.
  * Removing those tags finishes the untags. Dangling tags go in each repository's `dangling`.
+ * Then, per repository, what the tags reach beyond their own manifests: untagged inner indexes,
+ * referrers and orphan subjects (see {@link readRepositoryGraph}: one referrers-API probe per
+ * repository on registries without it, plus one GET per inner index).
  */
 export async function collectInventory(
   client: RegistryClient,
