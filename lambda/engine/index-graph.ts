@@ -193,17 +193,19 @@ export async function heldDigests(
   concurrency: number,
   known?: ReadonlyMap<Digest, readonly Digest[]>,
 ): Promise<Map<Digest, string[]>> {
-  const held = new Map<Digest, string[]>();
+  const held = new Map<Digest, Set<string>>();
   const hold = (digest: Digest, by: string): void => {
-    const list = held.get(digest);
-    if (!list) held.set(digest, [by]);
-    else if (!list.includes(by)) list.push(by);
+    const set = held.get(digest);
+    if (set) set.add(by);
+    else held.set(digest, new Set([by]));
   };
   const holdingIndexes = new Map<Digest, string[]>();
   for (const [tag, manifest] of holders) {
     hold(manifest.digest, tag);
-    if (isIndex(manifest.mediaType))
-      holdingIndexes.set(manifest.digest, [...(holdingIndexes.get(manifest.digest) ?? []), tag]);
+    if (!isIndex(manifest.mediaType)) continue;
+    const tags = holdingIndexes.get(manifest.digest);
+    if (tags) tags.push(tag);
+    else holdingIndexes.set(manifest.digest, [tag]);
   }
 
   // Every index's children, read level by level; a child is an index when planning read it as
@@ -244,5 +246,5 @@ export async function heldDigests(
       stack.push(...(children.get(digest) ?? []));
     }
   }
-  return held;
+  return new Map([...held].map(([digest, by]) => [digest, [...by]]));
 }

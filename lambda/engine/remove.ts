@@ -23,8 +23,8 @@ export interface DigestRemoval {
   /** Every tag that pointed at the digest, and so is gone with it. */
   readonly tags: readonly string[];
   /**
-   * With `force`: the other tags whose indexes reached the digest (`latest (through its index)`),
-   * which the delete broke. Empty otherwise.
+   * The other tags whose indexes reached the digest (`latest (through its index)`), which the
+   * delete broke: only ever non-empty with `force` (without it, such a delete is refused).
    */
   readonly heldBy: readonly string[];
 }
