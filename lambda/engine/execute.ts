@@ -7,6 +7,7 @@ import {
   UntagNotPermittedError,
   type RegistryClient,
 } from '../registry';
+import { referrerSubject } from '../policy';
 import { SweepInterruptedError } from './errors';
 import { heldDigests, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
@@ -274,6 +275,9 @@ async function verifyRepository(
       skipChanged(tag, 'the tag no longer exists');
     } else if (now.digest !== tag.digest) {
       skipChanged(tag, `the tag now points at ${now.digest}`);
+    } else if (heldSubject(tag, held)) {
+      // A referrer goes with its subject: one a kept tag now reaches keeps it.
+      skipChanged(tag, `its subject is now held by '${heldSubject(tag, held)}'`);
     } else if (tag.action === 'untag') {
       removals.push({ kind: 'untag', repository: name, tag });
     } else if (held.has(tag.digest)) {
@@ -287,6 +291,12 @@ async function verifyRepository(
   for (const [digest, group] of deletes)
     removals.push({ kind: 'delete', repository: name, digest, tags: group });
   return removals;
+}
+
+/** For a referrer tag (`sha256-<hex>[.sig|.att|.sbom]`) whose subject `held` has: what holds it. */
+function heldSubject(tag: PlannedTag, held: ReadonlyMap<Digest, readonly string[]>): string | undefined {
+  const subject = referrerSubject(tag.tag);
+  return subject === undefined ? undefined : held.get(subject)?.[0];
 }
 
 function skipChanged(tag: PlannedTag, why: string): void {

@@ -1,10 +1,10 @@
 import type { Descriptor, Digest } from '../../../lambda/domain';
-import { planRun, sweepRun } from '../../../lambda/engine';
+import { executePlan, planRun, sweepRun } from '../../../lambda/engine';
 import { compilePolicy } from '../../../lambda/policy';
 import { RegistryClient } from '../../../lambda/registry';
 import { startReferrersProxy, type ReferrersProxy } from '../../helpers/referrers-proxy';
 import { describeManifest, pushArtifact, pushIndexOf, referrersTagOf } from '../../../tools/artifacts';
-import { headDigestRaw, listTagsRaw, pushImage } from '../../../tools/pusher';
+import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 const REPOSITORY = 'team/app';
@@ -115,6 +115,33 @@ describe('Feature: OCI 1.1 referrers (SBOMs, signatures) follow their subject', 
     expect(orphan?.reason).toBe(`orphan referrer: its subject ${missing} is not in the repository: removed`);
     expect(await listTagsRaw(registry.url, REPOSITORY)).not.toContain(orphanTag);
     expect(await listTagsRaw(registry.url, REPOSITORY)).toContain('build-1');
+  });
+
+  it("re-verification keeps a removed build's referrer tags when its subject is held again since planning", async () => {
+    // Prepare: planned with build-1 and its referrer tags removed; then `stable` is pushed onto build-1.
+    const builds = await pushSignedBuilds(3);
+    const policy = compilePolicy({ protect: ['stable'], rules: [{ name: 'all', keep: 2 }] });
+    const { plan } = await planRun({ client, policy });
+    const build1 = builds[1] as Descriptor;
+    await retag(registry.url, REPOSITORY, 'stable', build1.digest);
+
+    // Act
+    const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });
+
+    // Assess
+    const tags = new Map(result.repositories[0]?.tags.map((tag) => [tag.tag, tag]));
+    for (const tag of [referrersTagOf(build1.digest), `${referrersTagOf(build1.digest)}.sig`]) {
+      expect(tags.get(tag)).toMatchObject({ action: 'delete', result: 'skipped-changed' });
+      expect(tags.get(tag)?.reason).toContain("its subject is now held by 'stable'");
+    }
+    expect(await listTagsRaw(registry.url, REPOSITORY)).toEqual(
+      expect.arrayContaining([
+        'build-1',
+        'stable',
+        referrersTagOf(build1.digest),
+        `${referrersTagOf(build1.digest)}.sig`,
+      ]),
+    );
   });
 
   it('probes the referrers API once per repository on a registry without it (404)', async () => {
