@@ -37,6 +37,11 @@ export class TagEntry {
    */
   public readonly subject: Digest | undefined;
   /**
+   * The subject comes only from a listing (a referrer index, the referrers API), not from the
+   * tag's own name or manifest: never enough to make the tag an orphan.
+   */
+  public readonly subjectListedOnly: boolean;
+  /**
    * The tags of a digest form a list in name order: `headOnDigest` is its first tag,
    * `nextOnDigest` the next one. Per-digest state lives on the head, so that after the one
    * lookup that builds the lists no map keyed by digest is consulted per tag (with a million
@@ -74,7 +79,9 @@ export class TagEntry {
     this.createdMs = knownTime(record.created);
     this.pushedMs = knownTime(record.pushedAt);
     this.pulledMs = knownTime(record.pulledAt);
-    this.subject = referrerSubject(record.tag) ?? record.subject ?? knownSubject;
+    const ownSubject = referrerSubject(record.tag) ?? record.subject;
+    this.subject = ownSubject ?? knownSubject;
+    this.subjectListedOnly = ownSubject === undefined && knownSubject !== undefined;
   }
 
   public decide(intent: Intent, rule: string | null, reason: string): void {

@@ -271,8 +271,16 @@ class DigestSurvival {
       entry.decide('remove', subjectHead.rule, `follows its subject '${subjectHead.tag}', which is deleted`);
     } else if (this.isReached(subject)) {
       entry.decide('remove', null, `follows its subject ${subject}, which no kept tag reaches any more`);
-    } else if (this.absentSubjects.has(subject)) {
+    } else if (this.absentSubjects.has(subject) && !entry.subjectListedOnly) {
       this.decideOrphan(entry, subject);
+    } else if (this.absentSubjects.has(subject)) {
+      // Only a listing (a referrer index, the referrers API) says this is an artifact of a gone
+      // subject: a stale or wrong listing must not remove a tag its own manifest does not tie there.
+      entry.decide(
+        'keep',
+        null,
+        `listed as a referrer of ${subject}, which is not in the repository: kept (only a referrer's own tag or manifest makes it an orphan)`,
+      );
     } else {
       // Not tagged and in no index read: it may be stored untagged (an overwritten tag's old
       // image). Only a subject known to be gone makes its referrer an orphan.

@@ -157,5 +157,23 @@ describe('Function: planCleanup (index graph and referrers)', () => {
         reason: `follows its subject ${platform}, which kept tag 'latest' reaches through its index`,
       });
     });
+
+    it('never makes a tag an orphan only because a listing names a gone subject', () => {
+      // Prepare: a stale referrer index lists build-3's digest under a subject that is gone.
+      const gone = digestOf('99');
+      const plan = planCleanup(
+        inventory({
+          tags: builds,
+          referrers: [{ digest: build3, subject: gone }],
+          absentSubjects: [gone],
+        }),
+        keepTwo,
+        NOW,
+      );
+
+      // Assess: build-3 is not removed as an orphan.
+      expect(tagsByName(plan).get('build-3')).toMatchObject({ action: 'keep' });
+      expect(tagsByName(plan).get('build-3')?.reason).toContain('listed as a referrer of');
+    });
   });
 });
