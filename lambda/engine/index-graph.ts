@@ -1,5 +1,12 @@
 import pMap from 'p-map';
-import { isDigest, isIndex, type Digest, type IndexRecord, type ReferrerRecord } from '../domain';
+import {
+  isIndex,
+  manifestLinks,
+  type Digest,
+  type IndexRecord,
+  type ManifestLinks,
+  type ReferrerRecord,
+} from '../domain';
 import { referrerSubject } from '../policy';
 import { isNotFound, type RegistryClient, type ResolvedManifest } from '../registry';
 
@@ -9,35 +16,6 @@ import { isNotFound, type RegistryClient, type ResolvedManifest } from '../regis
  * it lists is not known to be held: a documented bound, not a silent one (README).
  */
 export const MAX_INDEX_NESTING = 8;
-
-/** What a manifest links to: an index's children (and which of them are indexes), a subject. */
-export interface ManifestLinks {
-  readonly children?: readonly Digest[];
-  /** The children whose descriptor says they are indexes themselves. */
-  readonly childIndexes?: readonly Digest[];
-  /** The manifest's OCI 1.1 `subject`. */
-  readonly subject?: Digest;
-}
-
-/** Reads an index's children (malformed entries skipped) and any manifest's `subject`. */
-export function manifestLinks(json: Record<string, unknown>, mediaType: string): ManifestLinks {
-  const subject = (json.subject as { digest?: unknown } | null | undefined)?.digest;
-  const links: { children?: Digest[]; childIndexes?: Digest[]; subject?: Digest } = {};
-  if (isDigest(subject)) links.subject = subject;
-  if (isIndex(mediaType)) {
-    const children: Digest[] = [];
-    const childIndexes: Digest[] = [];
-    for (const entry of Array.isArray(json.manifests) ? (json.manifests as unknown[]) : []) {
-      const { digest, mediaType: childType } = (entry ?? {}) as { digest?: unknown; mediaType?: unknown };
-      if (!isDigest(digest)) continue;
-      children.push(digest);
-      if (typeof childType === 'string' && isIndex(childType)) childIndexes.push(digest);
-    }
-    links.children = children;
-    links.childIndexes = childIndexes;
-  }
-  return links;
-}
 
 /** One tag of a repository as the inventory resolved it, with what its manifest links to. */
 export interface ResolvedTag {

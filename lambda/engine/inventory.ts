@@ -1,6 +1,8 @@
 import pMap from 'p-map';
 import {
   isIndex,
+  manifestLinks,
+  type ManifestLinks,
   type DanglingTag,
   type Digest,
   type Inventory,
@@ -16,7 +18,7 @@ import {
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
-import { manifestLinks, readRepositoryGraph, type ManifestLinks, type ResolvedTag } from './index-graph';
+import { readRepositoryGraph, type ResolvedTag } from './index-graph';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export { heldDigests } from './index-graph';
