@@ -56,9 +56,16 @@ program
   .description(
     'remove one tag, never other tags on its digest (--digest: remove the digest and every tag on it)',
   )
-  .argument('<reference>', 'REPO:TAG (or REPO@DIGEST with --digest)')
+  .argument(
+    '<reference>',
+    'REPO:TAG, REPO:TAG@DIGEST (removes the tag only while it still points at DIGEST), or REPO@DIGEST',
+  )
   .option('--registry <url>', 'registry base URL (default: $REGSWEEP_REGISTRY)')
   .option('--digest', 'delete the whole digest, with every tag that points at it')
+  .option(
+    '--force',
+    'with --digest: delete it even when other tags reach it through their indexes (this breaks them; refused otherwise)',
+  )
   .action((reference: string, options) => run(() => deleteCommand(reference, options, io)));
 
 program

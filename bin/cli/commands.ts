@@ -85,23 +85,36 @@ export async function planOrSweep(
   }
 }
 
-/** `regsweep delete REPO:TAG [--digest]`. */
+/**
+ * `regsweep delete REPO:TAG[@DIGEST] [--digest [--force]]`. A pinned `@DIGEST` without `--digest`
+ * removes the tag only while it still points there.
+ */
 export async function deleteCommand(
   reference: string,
-  options: { registry?: string; digest?: boolean },
+  options: { registry?: string; digest?: boolean; force?: boolean },
   io: CommandIo,
 ): Promise<number> {
   const url = registryUrl(options.registry, io.env);
   const parsed = parseReference(url, reference);
+  if (options.force && !(options.digest || !parsed.tag))
+    throw new UsageError('--force applies to --digest only (a tag removal never takes another tag down)');
   const client = clientFor(url, io, undefined);
   try {
     const target = parsed.digest ?? parsed.tag ?? '';
     if (options.digest || !parsed.tag) {
-      const removal = await removeDigest(client, parsed.repository, target);
+      const removal = await removeDigest(client, parsed.repository, target, {
+        force: options.force === true,
+      });
       const tags = removal.tags.length > 0 ? removal.tags.join(', ') : '(none)';
       io.stdout.write(`deleted ${parsed.repository}@${removal.digest} and every tag on it: ${tags}\n`);
+      if (removal.heldBy.length > 0)
+        io.stderr.write(
+          `regsweep: --force: this broke what reached it through indexes: ${removal.heldBy.join(', ')}\n`,
+        );
     } else {
-      const removal = await removeTag(client, parsed.repository, parsed.tag);
+      const removal = await removeTag(client, parsed.repository, parsed.tag, {
+        ...(parsed.digest && { digest: parsed.digest }),
+      });
       const what = formatReference(parsed);
       io.stdout.write(
         removal.outcome === 'deleted'

@@ -1,5 +1,5 @@
 import { InvalidReferenceError } from '../../lambda/domain';
-import { DeleteLimitExceededError, NotFoundError } from '../../lambda/engine';
+import { DeleteLimitExceededError, NotFoundError, RemovalRefusedError } from '../../lambda/engine';
 import { LedgerError } from '../../lambda/ledger';
 import { PolicyError } from '../../lambda/policy';
 import {
@@ -31,6 +31,7 @@ function isSetupError(error: unknown): boolean {
     error instanceof RegistryUnreachableError ||
     error instanceof DeleteLimitExceededError ||
     error instanceof NotFoundError ||
+    error instanceof RemovalRefusedError ||
     // The ledger file could not be opened (or is newer than this regsweep): nothing was done.
     error instanceof LedgerError
   );

@@ -1,5 +1,6 @@
 import pMap from 'p-map';
 import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
+import { referrerSubject } from '../policy';
 import { UntagNotPermittedError, type RegistryClient } from '../registry';
 import { SweepInterruptedError } from './errors';
 import { errorMessage, heldDigests, isRunFatal, listTags, readCurrentTags } from './inventory';
@@ -322,6 +323,9 @@ async function verifyRepository(
       skipChanged(tag, 'the tag no longer exists');
     } else if (now.digest !== tag.digest) {
       skipChanged(tag, `the tag now points at ${now.digest}`);
+    } else if (heldSubject(tag, held)) {
+      // A referrer goes with its subject: one a kept tag now reaches keeps it.
+      skipChanged(tag, `its subject is now held by '${heldSubject(tag, held)}'`);
     } else if (tag.action === 'untag') {
       removals.push({ kind: 'untag', repository: name, tag });
     } else if (held.has(tag.digest)) {
@@ -335,6 +339,12 @@ async function verifyRepository(
   for (const [digest, group] of deletes)
     removals.push({ kind: 'delete', repository: name, digest, tags: group });
   return removals;
+}
+
+/** For a referrer tag (`sha256-<hex>[.sig|.att|.sbom]`) whose subject `held` has: what holds it. */
+function heldSubject(tag: PlannedTag, held: ReadonlyMap<Digest, readonly string[]>): string | undefined {
+  const subject = referrerSubject(tag.tag);
+  return subject === undefined ? undefined : held.get(subject)?.[0];
 }
 
 function skipChanged(tag: PlannedTag, why: string): void {

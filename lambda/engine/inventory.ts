@@ -1,6 +1,8 @@
 import pMap from 'p-map';
 import {
   isIndex,
+  manifestLinks,
+  type ManifestLinks,
   type DanglingTag,
   type Digest,
   type Inventory,
@@ -19,7 +21,10 @@ import {
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
+import { readRepositoryGraph, type ResolvedTag } from './index-graph';
 import { PhaseCounter, type ProgressListener } from './progress';
+
+export { heldDigests } from './index-graph';
 
 export interface InventoryOptions {
   /** Only these repositories (still subject to the policy's rules); default: the whole catalog. */
@@ -31,7 +36,8 @@ export interface InventoryOptions {
 /** What is known about one digest: enough to plan and to protect an index's children. */
 interface DigestFacts {
   readonly created?: Date;
-  readonly children?: readonly Digest[];
+  /** Read from the manifest (always for an index): its children and `subject`. */
+  readonly links?: ManifestLinks;
 }
 
 /**
@@ -71,6 +77,9 @@ export interface PlaceholderTag {
  * A repository that cannot be read (its tag list, a manifest, a config, after the retries) is left
  * out of the inventory and named in `unreadable` with the error: the others are read as usual.
  * Errors that stop every repository alike (see {@link isRunFatal}) are thrown.
+ * Then, per repository, what the tags reach beyond their own manifests: untagged inner indexes,
+ * referrers and orphan subjects (see {@link readRepositoryGraph}: one referrers-API probe per
+ * repository on registries without it, plus one GET per inner index).
  */
 export async function collectInventory(
   client: RegistryClient,
@@ -136,6 +145,7 @@ export async function collectInventory(
   );
   const readable = names.filter((name) => !unreadable.has(name));
   const byRepository = new Map<string, TagRecord[]>(readable.map((name) => [name, []]));
+  const graphInput = new Map<string, ResolvedTag[]>(readable.map((name) => [name, []]));
   const placeholders: PlaceholderTag[] = [];
   for (const { name, tag, manifest } of resolved) {
     if (!manifest || unreadable.has(name)) continue;
@@ -144,17 +154,50 @@ export async function collectInventory(
       continue;
     }
     const known = facts.get(digestKey(name, manifest.digest));
+    const links = known?.links;
     byRepository.get(name)?.push({
       tag,
       digest: manifest.digest,
       mediaType: manifest.mediaType,
       ...(known?.created && { created: known.created }),
-      ...(known?.children && { children: known.children }),
+      ...(links?.children && { children: links.children }),
+      ...(links?.subject && { subject: links.subject }),
     });
+    graphInput.get(name)?.push({ tag, manifest, ...(links && { links }) });
   }
+  // Untagged inner indexes, referrers and orphan subjects, per repository (see readRepositoryGraph).
+  const graphs = new Map(
+    await pMap(
+      readable,
+      async (name) =>
+        [
+          name,
+          await guarded(name, () =>
+            readRepositoryGraph(
+              client,
+              name,
+              graphInput.get(name) ?? [],
+              needsAge.get(name) === true,
+              concurrency,
+            ),
+          ),
+        ] as const,
+      { concurrency },
+    ),
+  );
+  // A repository whose graph could not be read is unreadable too: none of its tags is planned.
+  for (const name of unreadable.keys()) byRepository.delete(name);
   const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => {
     const left = dangling.get(name);
-    return left ? { name, tags, dangling: left } : { name, tags };
+    const graph = graphs.get(name);
+    return {
+      name,
+      tags,
+      ...(left && { dangling: left }),
+      ...(graph?.indexes.length && { indexes: graph.indexes }),
+      ...(graph?.referrers.length && { referrers: graph.referrers }),
+      ...(graph?.absentSubjects.length && { absentSubjects: graph.absentSubjects }),
+    };
   });
   return { inventory: { registry: client.registry, repositories }, placeholders, unreadable };
 }
@@ -258,10 +301,7 @@ async function factsFromManifest(
   content: ManifestContent,
 ): Promise<DigestFacts> {
   const created = await client.imageCreated(repository, content);
-  return {
-    ...(created && { created }),
-    ...(isIndex(content.mediaType) && { children: indexChildren(content.json) }),
-  };
+  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
 }
 
 /**
@@ -312,15 +352,7 @@ export async function readDigestFacts(
   const created = withAge ? await client.imageCreated(repository, manifest) : undefined;
   if (!isIndex(manifest.mediaType)) return created ? { created } : {};
   const content = await client.getManifest(repository, manifest.digest);
-  return { ...(created && { created }), children: indexChildren(content.json) };
-}
-
-/** The digests an index's `manifests` array points at (malformed entries are skipped). */
-export function indexChildren(index: Record<string, unknown>): Digest[] {
-  const entries = Array.isArray(index.manifests) ? index.manifests : [];
-  return entries
-    .map((entry: unknown) => (entry as { digest?: unknown } | null)?.digest)
-    .filter((digest): digest is Digest => typeof digest === 'string' && digest.includes(':'));
+  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
 }
 
 /**
@@ -343,42 +375,6 @@ export async function readCurrentTags(
     { concurrency },
   );
   return current;
-}
-
-/**
- * The digests that `holders` (tag → what it resolves to) keep alive, each with the tags holding
- * it: their own digests first, then the manifests their indexes point at (`<tag> (index child)`),
- * since deleting either would break a holder. Index children come from `known` (read while
- * planning) where given, else from the registry, each index once.
- */
-export async function heldDigests(
-  client: RegistryClient,
-  repository: string,
-  holders: Iterable<readonly [string, ResolvedManifest]>,
-  concurrency: number,
-  known?: ReadonlyMap<Digest, readonly Digest[]>,
-): Promise<Map<Digest, string[]>> {
-  const held = new Map<Digest, string[]>();
-  const hold = (digest: Digest, by: string): void => {
-    const list = held.get(digest);
-    if (list) list.push(by);
-    else held.set(digest, [by]);
-  };
-  const indexes: Array<{ tag: string; digest: Digest }> = [];
-  for (const [tag, manifest] of holders) {
-    hold(manifest.digest, tag);
-    if (isIndex(manifest.mediaType)) indexes.push({ tag, digest: manifest.digest });
-  }
-  const children = await pMap(
-    indexes,
-    async ({ tag, digest }) => ({
-      tag,
-      digests: known?.get(digest) ?? indexChildren((await client.getManifest(repository, digest)).json),
-    }),
-    { concurrency },
-  );
-  for (const { tag, digests } of children) for (const child of digests) hold(child, `${tag} (index child)`);
-  return held;
 }
 
 function digestKey(repository: string, digest: Digest): string {

@@ -165,6 +165,7 @@ function childrenByRepository(inventory: Inventory): Map<string, Map<Digest, rea
   for (const repository of inventory.repositories) {
     const children = new Map<Digest, readonly Digest[]>();
     for (const tag of repository.tags) if (tag.children) children.set(tag.digest, tag.children);
+    for (const index of repository.indexes ?? []) children.set(index.digest, index.children);
     result.set(repository.name, children);
   }
   return result;

@@ -31,8 +31,16 @@ export class TagEntry {
   public readonly pushedMs: number | undefined;
   /** The ledger's last client pull of the digest, epoch milliseconds; undefined when unknown. */
   public readonly pulledMs: number | undefined;
-  /** For a cosign-style referrer tag, the digest it signs or attests. */
+  /**
+   * For a referrer tag (`sha256-<hex>`, `sha256-<hex>.sig|.att|.sbom`) or a tag on an artifact
+   * whose manifest has a `subject`: the digest it belongs to. Such a tag follows its subject.
+   */
   public readonly subject: Digest | undefined;
+  /**
+   * The subject comes only from a listing (a referrer index, the referrers API), not from the
+   * tag's own name or manifest: never enough to make the tag an orphan.
+   */
+  public readonly subjectListedOnly: boolean;
   /**
    * The tags of a digest form a list in name order: `headOnDigest` is its first tag,
    * `nextOnDigest` the next one. Per-digest state lives on the head, so that after the one
@@ -60,14 +68,20 @@ export class TagEntry {
   public rule: string | null = null;
   public reason = '';
 
-  public constructor(public readonly record: TagRecord) {
+  /** `knownSubject`: the subject the inventory knows for this tag's digest (a referrer index, the API). */
+  public constructor(
+    public readonly record: TagRecord,
+    knownSubject?: Digest,
+  ) {
     this.tag = record.tag;
     this.digest = record.digest;
     // NaN (an invalid Date) and the 1970 epoch of reproducible builds both mean "unknown".
     this.createdMs = knownTime(record.created);
     this.pushedMs = knownTime(record.pushedAt);
     this.pulledMs = knownTime(record.pulledAt);
-    this.subject = referrerSubject(record.tag);
+    const ownSubject = referrerSubject(record.tag) ?? record.subject;
+    this.subject = ownSubject ?? knownSubject;
+    this.subjectListedOnly = ownSubject === undefined && knownSubject !== undefined;
   }
 
   public decide(intent: Intent, rule: string | null, reason: string): void {

@@ -52,10 +52,15 @@ export function compileRepositoryGlobs(globs: readonly string[]): (repository: s
   return picomatch([...globs]);
 }
 
-// Cosign and friends tag a signature, attestation or SBOM as `sha256-<hex of the subject>.<kind>`.
-const REFERRER_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+// The OCI 1.1 referrers tag schema (oras, notation, cosign on registries without the referrers
+// API) tags an index of a subject's artifacts `sha256-<hex of the subject>`; cosign's older
+// schema tags a signature, attestation or SBOM `sha256-<hex of the subject>.<kind>`.
+const REFERRER_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
 
-/** The subject digest a cosign-style referrer tag (`sha256-<hex>.sig|.att|.sbom`) belongs to. */
+/**
+ * The subject digest a referrer tag belongs to: the referrers tag schema `sha256-<hex>` or
+ * cosign's `sha256-<hex>.sig|.att|.sbom`. Undefined for any other tag.
+ */
 export function referrerSubject(tag: string): Digest | undefined {
   if (!tag.startsWith('sha256-')) return undefined; // the common case, without a match array
   const match = REFERRER_TAG.exec(tag);

@@ -39,10 +39,13 @@ export interface PlanOptions {
  * `untag` (only the tag goes), each with the deciding rule and a reason. Pure: the same
  * inventory, policy and `now` give the same plan, whatever the order of the input.
  *
- * Order of precedence for a tag: `protect` patterns; a cosign-style referrer tag whose subject
- * is tagged in the repository follows that subject; otherwise the first rule whose repositories
- * and tags match (and whose `exclude` does not); otherwise it is kept. Finally, a removal whose
- * digest is still held by a kept tag becomes `untag` (or `keep` + `shared`).
+ * Order of precedence for a tag: `protect` patterns; a referrer tag (`sha256-<hex>`,
+ * `sha256-<hex>.sig|.att|.sbom`) or a tag on an artifact with a `subject` follows that subject
+ * (kept while a kept tag reaches the subject, removed with it; an orphan, whose subject the
+ * registry does not have, goes when a rule matching its name removes tags) and never counts
+ * towards `keep`; otherwise the first rule whose repositories and tags match (and whose `exclude`
+ * does not); otherwise it is kept. Finally, a removal whose digest a kept tag still reaches, on
+ * the digest or through indexes at any depth, becomes `untag` (or `keep` + `shared`).
  */
 export function planCleanup(
   inventory: Inventory,
@@ -74,8 +77,14 @@ function planRepository(
   untagSupported: boolean,
 ): RepositoryPlan {
   const rules = rulesForRepository(policy, repository.name);
+  const knownSubjects = new Map<Digest, Digest>();
+  for (const { digest, subject } of repository.referrers ?? []) {
+    // An artifact names one subject; should two sources disagree, the same one wins whatever the order.
+    const known = knownSubjects.get(digest);
+    if (known === undefined || compareText(subject, known) < 0) knownSubjects.set(digest, subject);
+  }
   const entries = repository.tags
-    .map((record) => new TagEntry(record))
+    .map((record) => new TagEntry(record, knownSubjects.get(record.digest)))
     .sort((a, b) => compareText(a.tag, b.tag));
   // The tags of each digest, in name order, as a list (see TagEntry.headOnDigest).
   const firstOnDigest = new Map<Digest, TagEntry>();
@@ -96,9 +105,9 @@ function planRepository(
     const protector = firstMatching(policy.protect, entry.tag);
     if (protector) {
       entry.decide('keep', PROTECT_RULE_NAME, `protected by '${protector.source}'`);
-    } else if (entry.subject !== undefined && hasOtherTag(firstOnDigest.get(entry.subject), entry)) {
-      // Another tag points at the subject: follow it. A referrer tag alone with its subject
-      // (or mis-tagged onto it) has nothing to follow and is decided by the rules.
+    } else if (entry.subject !== undefined) {
+      // A referrer tag, or a tag on an artifact with a `subject`: never a build, never counted
+      // towards `keep`; it follows its subject (DigestSurvival.decided).
       referrers.push(entry);
     } else {
       const index = firstMatchingRule(rules, entry.tag);
@@ -108,7 +117,12 @@ function planRepository(
   }
   rules.forEach((rule, index) => decideCandidates(rule, candidates[index] as TagEntry[], nowMs));
 
-  const survival = new DigestSurvival(firstOnDigest, indexParents(entries, firstOnDigest));
+  const survival = new DigestSurvival(
+    firstOnDigest,
+    indexParents(entries, repository),
+    new Set(repository.absentSubjects ?? []),
+    rules,
+  );
   for (const entry of referrers) survival.decided(entry);
 
   const tags = entries.map((entry) => toPlannedTag(entry, survival, untagSupported));
@@ -157,25 +171,41 @@ function planDangling(
 }
 
 /**
- * Whether a digest survives the plan: some tag on it is kept. Referrer tags are resolved on
- * demand (a signature's subject may itself be a tagged attestation), each digest once.
+ * Whether a digest survives the plan: some kept tag reaches it, on the digest itself or through
+ * indexes at any depth (tagged or not). Referrer tags are resolved on demand (a signature's
+ * subject may itself be a tagged attestation), each digest once.
  */
 class DigestSurvival {
+  /** Keepers of digests no tag names (inner indexes, platform manifests), once known. */
+  private readonly untaggedKeeper = new Map<Digest, TagEntry | null>();
+  private readonly resolvingUntagged = new Set<Digest>();
+  /** Loops met so far: a null found while one was open is not remembered (it may be partial). */
+  private loopsMet = 0;
+
   public constructor(
     private readonly firstOnDigest: ReadonlyMap<Digest, TagEntry>,
-    /** For each digest that tagged indexes point at: the first tags of those indexes. */
-    private readonly parents: ReadonlyMap<Digest, readonly TagEntry[]>,
+    /** Child digest → the digests of the indexes (tagged or not) that list it. */
+    private readonly parents: ReadonlyMap<Digest, readonly Digest[]>,
+    /** Subjects the registry said it does not have. */
+    private readonly absentSubjects: ReadonlySet<Digest>,
+    private readonly rules: readonly CompiledRule[],
   ) {}
 
   /**
    * A kept tag on the digest whose first tag is `head` (one decided by protect or a rule, if
-   * any), or null when every tag on it is removed.
+   * any), or else one that reaches it through indexes; null when no kept tag reaches it.
    */
-  public keeperOf(head: TagEntry): TagEntry | null {
+  public keeperOf(head: TagEntry, viaIndex = false): TagEntry | null {
     if (head.keeperOnDigest !== undefined) return head.keeperOnDigest;
-    // Referrer tags can be pointed at each other in a loop (`sha256-<y>.sig` on x, `sha256-<x>.sig`
-    // on y); assuming the digest survives ends the loop on the safe side.
-    if (head.resolvingDigest) return head;
+    if (head.resolvingDigest) {
+      this.loopsMet += 1;
+      // Back at a digest whose keeper is being worked out. Through an index (a malformed index
+      // that lists itself, at some depth), the way round the loop adds no kept tag: the other
+      // ways decide. Through referrer tags pointing at each other (`sha256-<y>.sig` on x,
+      // `sha256-<x>.sig` on y), assuming the digest survives ends the loop on the safe side.
+      return viaIndex ? null : head;
+    }
+    const loopsBefore = this.loopsMet;
     head.resolvingDigest = true;
     let keeper: TagEntry | null = null;
     // Tags decided by protect or the rules first: they name the keeper in reasons.
@@ -185,24 +215,45 @@ class DigestSurvival {
     for (let entry: TagEntry | undefined = head; entry && !keeper; entry = entry.nextOnDigest) {
       if (entry.intent === undefined && this.decided(entry).intent === 'keep') keeper = entry;
     }
-    // A platform manifest of a kept index must stay, or the index breaks: the index's keeper
-    // holds it too (nested indexes resolve the same way).
-    for (const parent of this.parents.get(head.digest) ?? []) {
-      if (keeper) break;
-      keeper = this.keeperOf(parent);
-    }
+    // A manifest of a kept index must stay, or the index breaks: the index's keeper holds it
+    // too, however deep (an index may list untagged indexes).
+    keeper ??= this.parentKeeper(head.digest);
     head.resolvingDigest = false;
-    head.keeperOnDigest = keeper;
+    // A null found while a loop was open may miss the way out of it: worked out again when asked.
+    if (keeper || this.loopsMet === loopsBefore) head.keeperOnDigest = keeper;
     return keeper;
+  }
+
+  /** A kept tag that reaches `digest` (tagged or not), or null. */
+  public keeperOfDigest(digest: Digest, viaIndex = false): TagEntry | null {
+    const head = this.firstOnDigest.get(digest);
+    if (head) return this.keeperOf(head, viaIndex);
+    const known = this.untaggedKeeper.get(digest);
+    if (known !== undefined) return known;
+    if (this.resolvingUntagged.has(digest)) {
+      this.loopsMet += 1;
+      return null; // the way round the loop adds nothing; the other parents decide
+    }
+    const loopsBefore = this.loopsMet;
+    this.resolvingUntagged.add(digest);
+    const keeper = this.parentKeeper(digest);
+    this.resolvingUntagged.delete(digest);
+    if (keeper || this.loopsMet === loopsBefore) this.untaggedKeeper.set(digest, keeper);
+    return keeper;
+  }
+
+  /** Whether any tag reaches `digest`: it is tagged, or an index in the inventory lists it. */
+  public isReached(digest: Digest): boolean {
+    return this.firstOnDigest.has(digest) || this.parents.has(digest);
   }
 
   /** The entry, decided: a referrer tag's decision is derived from its subject's survival. */
   public decided(entry: TagEntry): TagEntry {
     if (entry.intent !== undefined) return entry;
     const subject = entry.subject as Digest;
-    const subjectHead = this.firstOnDigest.get(subject) as TagEntry;
-    const keeper = this.keeperOf(subjectHead);
+    const keeper = this.keeperOfDigest(subject);
     if (entry.intent !== undefined) return entry; // decided while its subject was resolved
+    const subjectHead = this.firstOnDigest.get(subject);
     if (keeper) {
       // keeperOf answers a loop with the subject's first tag, whatever its own decision.
       const looped = keeper === entry || keeper.intent !== 'keep';
@@ -211,13 +262,57 @@ class DigestSurvival {
         looped ? null : keeper.rule,
         looped
           ? `follows its subject ${subject}, which is kept (referrer tags point at each other)`
-          : `follows its subject '${keeper.tag}', which is kept`,
+          : keeper.digest === subject
+            ? `follows its subject '${keeper.tag}', which is kept`
+            : `follows its subject ${subject}, which kept tag '${keeper.tag}' reaches through its index`,
       );
-    } else {
+    } else if (subjectHead) {
       // keeperOf decided every tag on the subject before answering null.
       entry.decide('remove', subjectHead.rule, `follows its subject '${subjectHead.tag}', which is deleted`);
+    } else if (this.isReached(subject)) {
+      entry.decide('remove', null, `follows its subject ${subject}, which no kept tag reaches any more`);
+    } else if (this.absentSubjects.has(subject) && !entry.subjectListedOnly) {
+      this.decideOrphan(entry, subject);
+    } else if (this.absentSubjects.has(subject)) {
+      // Only a listing (a referrer index, the referrers API) says this is an artifact of a gone
+      // subject: a stale or wrong listing must not remove a tag its own manifest does not tie there.
+      entry.decide(
+        'keep',
+        null,
+        `listed as a referrer of ${subject}, which is not in the repository: kept (only a referrer's own tag or manifest makes it an orphan)`,
+      );
+    } else {
+      // Not tagged and in no index read: it may be stored untagged (an overwritten tag's old
+      // image). Only a subject known to be gone makes its referrer an orphan.
+      entry.decide(
+        'keep',
+        null,
+        `follows its subject ${subject}, which no tag reaches but may be stored untagged: kept while it may exist`,
+      );
     }
     return entry;
+  }
+
+  /**
+   * A referrer whose subject is not in the repository any more: nothing can use it. It goes when
+   * the first rule matching its name removes tags; otherwise it is kept, like any unmatched tag.
+   */
+  private decideOrphan(entry: TagEntry, subject: Digest): void {
+    const orphan = `orphan referrer: its subject ${subject} is not in the repository`;
+    const rule = this.rules[firstMatchingRule(this.rules, entry.tag)];
+    if (!rule) entry.decide('keep', null, `${orphan}, but no rule matches: kept`);
+    else if (rule.keep === undefined && rule.olderThanMs === undefined)
+      entry.decide('keep', rule.name, `${orphan}, but rule '${rule.name}' removes nothing: kept`);
+    else entry.decide('remove', rule.name, `${orphan}: removed`);
+  }
+
+  /** A kept tag reaching one of the indexes that list `digest`, or null. */
+  private parentKeeper(digest: Digest): TagEntry | null {
+    for (const parent of this.parents.get(digest) ?? []) {
+      const keeper = this.keeperOfDigest(parent, true);
+      if (keeper) return keeper;
+    }
+    return null;
   }
 }
 
@@ -249,23 +344,26 @@ function toPlannedTag(entry: TagEntry, survival: DigestSurvival, untagSupported:
   return planned;
 }
 
-/** Child digest → the first tags of the tagged indexes that point at it. */
-function indexParents(
-  entries: readonly TagEntry[],
-  firstOnDigest: ReadonlyMap<Digest, TagEntry>,
-): Map<Digest, TagEntry[]> {
-  const parents = new Map<Digest, TagEntry[]>();
-  for (const entry of entries) {
-    const children = entry.record.children;
-    // Once per index digest: only its first tag carries the list.
-    if (!children || entry.headOnDigest !== entry) continue;
+/**
+ * Child digest → the digests of the indexes that list it: tagged indexes (their first tag carries
+ * the list) and the untagged inner indexes the inventory read.
+ */
+function indexParents(entries: readonly TagEntry[], repository: RepositoryInventory): Map<Digest, Digest[]> {
+  const parents = new Map<Digest, Digest[]>();
+  const link = (index: Digest, children: readonly Digest[]): void => {
     for (const child of children) {
-      if (!firstOnDigest.has(child)) continue;
-      const list = parents.get(child) ?? [];
-      list.push(entry);
-      parents.set(child, list);
+      const list = parents.get(child);
+      if (!list) parents.set(child, [index]);
+      else if (!list.includes(index)) list.push(index);
     }
+  };
+  for (const entry of entries) {
+    // Once per index digest: only its first tag carries the list.
+    if (entry.record.children && entry.headOnDigest === entry) link(entry.digest, entry.record.children);
   }
+  for (const index of repository.indexes ?? []) link(index.digest, index.children);
+  // In digest order, so that the keeper named in reasons does not depend on the input's order.
+  for (const list of parents.values()) if (list.length > 1) list.sort(compareText);
   return parents;
 }
 
@@ -281,11 +379,6 @@ function firstMatchingRule(rules: readonly CompiledRule[], tag: string): number 
     if ((!rule.tags || rule.tags.test(tag)) && !rule.exclude?.test(tag)) return index;
   }
   return -1;
-}
-
-function hasOtherTag(first: TagEntry | undefined, entry: TagEntry): boolean {
-  for (let other = first; other; other = other.nextOnDigest) if (other !== entry) return true;
-  return false;
 }
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */

@@ -16,6 +16,7 @@ import {
   readManifest,
   resolveManifest,
 } from './manifests';
+import { readReferrers, type ReferrerDescriptor } from './referrers';
 import { AuthenticatedSession, type RegistrySession } from './session';
 import { Transport } from './transport';
 import { untag } from './untag';
@@ -113,6 +114,14 @@ export class RegistryClient {
     return 'json' in manifest
       ? manifestCreated(this.session, repository, manifest)
       : readImageCreated(this.session, repository, digest);
+  }
+
+  /**
+   * The artifacts that refer to `digest` (their manifest's `subject`), from the OCI 1.1 referrers
+   * API; null when the registry has none (distribution 2.8.2 and 3.1.1 answer 404).
+   */
+  public async referrers(repository: string, digest: Digest): Promise<ReferrerDescriptor[] | null> {
+    return readReferrers(this.session, repository, checkDigest(repository, digest));
   }
 
   /** A blob's bytes, verified against its digest; capped at `maxBytes`. */

@@ -24,6 +24,7 @@ export const REQUEST_KINDS = [
   'upload-blob',
   'put-manifest',
   'delete-manifest',
+  'referrers',
 ] as const;
 
 /** What a request is for. */

@@ -53,6 +53,41 @@ describe('CLI: regsweep delete', () => {
     expect(await listTagsRaw(registry.url, 'team/app')).toEqual(['c']);
   });
 
+  it('refuses REPO:TAG@DIGEST when the tag no longer points at DIGEST, saying where it points now', async () => {
+    // Prepare: the user looked at `app:b` when it was `old`; it was pushed again since.
+    const { digest: old } = await pushImage(registry.url, 'team/app', 'b', { seed: 'old' });
+    const { digest: now } = await pushImage(registry.url, 'team/app', 'b', { seed: 'new' });
+
+    // Act
+    const result = await runCli(['delete', '--registry', registry.url, `team/app:b@${old}`]);
+
+    // Assess: nothing removed.
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`team/app:b points at ${now} now, not ${old}`);
+    expect(await headDigestRaw(registry.url, 'team/app', 'b')).toBe(now);
+    expect(await headDigestRaw(registry.url, 'team/app', old)).toBe(old);
+  });
+
+  it('removes REPO:TAG@DIGEST while the tag still points at DIGEST', async () => {
+    const { digest } = await pushImage(registry.url, 'team/app', 'b', { seed: 'pinned' });
+    await pushImage(registry.url, 'team/app', 'other');
+
+    const result = await runCli(['delete', '--registry', registry.url, `team/app:b@${digest}`]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`deleted team/app:b@${digest}`);
+    expect(await listTagsRaw(registry.url, 'team/app')).toEqual(['other']);
+  });
+
+  it('exits 2 for --force without --digest: a tag removal never takes another tag down', async () => {
+    await pushImage(registry.url, 'team/app', 'a');
+
+    const result = await runCli(['delete', '--registry', registry.url, '--force', 'team/app:a']);
+
+    expect(result.status).toBe(2);
+    expect(await listTagsRaw(registry.url, 'team/app')).toEqual(['a']);
+  });
+
   it('exits 2 for a tag that does not exist or a malformed reference', async () => {
     await pushImage(registry.url, 'team/app', 'a');
     expect((await runCli(['delete', '--registry', registry.url, 'team/app:nope'])).status).toBe(2);

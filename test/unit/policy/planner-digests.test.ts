@@ -1,4 +1,4 @@
-import { MediaType } from '../../../lambda/domain';
+import { MediaType, type Inventory } from '../../../lambda/domain';
 import { compilePolicy, planCleanup } from '../../../lambda/policy';
 import { actions, digestOf, inventoryOf, NOW, referrerTagOf, tagRecord, tagsByName } from './builders';
 
@@ -183,7 +183,7 @@ describe('Function: planCleanup', () => {
       });
     });
 
-    it('decides a referrer whose subject is not tagged in the repository by the rules', () => {
+    it('keeps a referrer whose subject no tag reaches, while the subject may be stored untagged', () => {
       // Prepare
       const inventory = inventoryOf('app', [tagRecord(referrerTagOf(subjectOld), digestOf('51'), 20)]);
 
@@ -191,7 +191,32 @@ describe('Function: planCleanup', () => {
       const tags = tagsByName(planCleanup(inventory, policy, NOW));
 
       // Assess
-      expect(tags.get(referrerTagOf(subjectOld))).toMatchObject({ action: 'delete', rule: 'rest' });
+      expect(tags.get(referrerTagOf(subjectOld))).toMatchObject({ action: 'keep', rule: null });
+      expect(tags.get(referrerTagOf(subjectOld))?.reason).toContain('may be stored untagged');
+    });
+
+    it('removes an orphan referrer (its subject is not in the repository) when a rule matching it removes tags', () => {
+      // Prepare
+      const inventory: Inventory = {
+        registry: 'http://127.0.0.1:5000',
+        repositories: [
+          {
+            name: 'app',
+            tags: [tagRecord(referrerTagOf(subjectOld), digestOf('51'), 20)],
+            absentSubjects: [subjectOld],
+          },
+        ],
+      };
+
+      // Act
+      const tags = tagsByName(planCleanup(inventory, policy, NOW));
+
+      // Assess
+      expect(tags.get(referrerTagOf(subjectOld))).toMatchObject({
+        action: 'delete',
+        rule: 'rest',
+        reason: `orphan referrer: its subject ${subjectOld} is not in the repository: removed`,
+      });
     });
 
     it('follows a chain: a signature of a tagged attestation of an image', () => {
