@@ -8,6 +8,7 @@ import {
   type RegistryClient,
 } from '../registry';
 import { SweepInterruptedError } from './errors';
+import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
 import { heldDigests, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
@@ -16,6 +17,17 @@ export interface ExecuteOptions {
   readonly progress?: ProgressListener;
   /** Children of the index digests seen while planning, per repository (saves re-reading them). */
   readonly knownChildren?: ReadonlyMap<string, ReadonlyMap<Digest, readonly Digest[]>>;
+  /**
+   * Pushed tags per repository whose digests count as held during re-verification, whatever the
+   * tags resolve to now: the registry notifies a push before it links the tag. Read when each
+   * repository is re-verified, so pushes learnt of during the run count too.
+   */
+  readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
+  /**
+   * Asked before each removal starts; a reason (e.g. the Lambda deadline is near) stops that removal
+   * and every later one: they are left without a `result`, the reason appended to theirs.
+   */
+  readonly stopStarting?: () => string | undefined;
 }
 
 /** Errors that make every further removal pointless: the run stops and reports one clear error. */
@@ -59,9 +71,18 @@ export async function executePlan(
   let untagRefused: UntagNotPermittedError | undefined;
   let fatal: unknown;
   let removed = 0;
+  let stopped: string | undefined;
   const carryOut = async (removal: Removal): Promise<void> => {
     if (fatal) return;
     const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
+    stopped ??= options.stopStarting?.();
+    if (stopped) {
+      for (const tag of tags) {
+        tag.reason = `${tag.reason}; not started: ${stopped}`;
+        removing.tick();
+      }
+      return;
+    }
     try {
       if (removal.kind === 'delete') {
         await client.deleteManifest(removal.repository, removal.digest);
@@ -256,13 +277,18 @@ async function verifyRepository(
   };
 
   // Digests that must survive: those of every tag not about to be removed, and their children.
+  const pushes = options.heldPushes?.get(name) ?? [];
   const held = await heldDigests(
     client,
     name,
-    [...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
+    [
+      ...[...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
+      ...(await heldPushHolders(client, name, pushes, options.concurrency)),
+    ],
     options.concurrency,
     options.knownChildren?.get(name),
   );
+  for (const push of pushes) if (!held.has(push.digest)) held.set(push.digest, [heldPushLabel(push)]);
 
   const deletes = new Map<Digest, PlannedTag[]>();
   const removals: Removal[] = [];

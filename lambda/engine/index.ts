@@ -4,3 +4,4 @@ export * from './inventory';
 export * from './execute';
 export * from './run';
 export * from './remove';
+export * from './held';

@@ -3,6 +3,7 @@ import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError } from './errors';
 import { executePlan } from './execute';
+import type { HeldPush } from './held';
 import { collectInventory, type PlaceholderTag } from './inventory';
 import type { ProgressListener } from './progress';
 
@@ -15,6 +16,10 @@ export interface RunOptions {
   readonly progress?: ProgressListener;
   /** The clock, for tests; default: the system clock. */
   readonly now?: () => Date;
+  /** Pushed tags per repository whose digests are held while removing (see {@link HeldPush}). */
+  readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
+  /** Asked before each removal starts: a reason stops the removals not yet started. */
+  readonly stopStarting?: () => string | undefined;
 }
 
 export interface PlannedRun {
@@ -71,6 +76,8 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       knownChildren: childrenByRepository(inventory),
       ...(options.progress && { progress: options.progress }),
+      ...(options.heldPushes && { heldPushes: options.heldPushes }),
+      ...(options.stopStarting && { stopStarting: options.stopStarting }),
     },
   );
 }
