@@ -1,0 +1,157 @@
+import { RegistryClient } from '../../../lambda/registry';
+import { createWebhookServer, type WebhookServer } from '../../../bin/cli/serve';
+import { compilePolicy } from '../../../lambda/policy';
+import { startGateProxy, type GateProxy } from '../../helpers/gate-proxy';
+import {
+  pushNotification,
+  PUSH_CONTENT_TYPE,
+  startNotificationRelay,
+  type NotificationRelay,
+} from '../../helpers/notification-relay';
+import { headDigestRaw, listTagsRaw, pushImage, retag, type PushedImage } from '../../../tools/pusher';
+import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
+
+const TOKEN = 'push-race-webhook-token-0123456789';
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
+const REPOSITORY = 'team/app';
+const PROMOTED_PUT = `/v2/${REPOSITORY}/manifests/prod`;
+// Builds keep 2: once main-3 exists, main-1 is superseded, and its digest is what `prod` gets.
+const POLICY = compilePolicy({
+  protect: ['latest'],
+  rules: [{ name: 'builds', tags: 'main-\\d+', keep: 2 }],
+});
+
+/** A promise with its resolve function outside. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+describe('CLI: regsweep serve (a push notified before the registry links its tag)', () => {
+  let registry: RegistryProcess;
+  let relay: NotificationRelay;
+  let gate: GateProxy;
+  let client: RegistryClient;
+  let serve: WebhookServer;
+  const lines: string[] = [];
+  const lineWaiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const hook: { onPromotedPut?: () => Promise<void> } = {};
+
+  /** Resolves with the first log line (already written or to come) that matches `pattern`. */
+  const logged = (pattern: RegExp, after = 0): Promise<string> => {
+    const line = lines.slice(after).find((text) => pattern.test(text));
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => lineWaiters.push({ pattern, resolve }));
+  };
+
+  beforeEach(async () => {
+    lines.length = 0;
+    relay = await startNotificationRelay();
+    registry = await startRegistry({
+      notifications: [
+        {
+          name: 'regsweep',
+          url: relay.url,
+          headers: { Authorization: [`Bearer ${TOKEN}`] },
+          backoff: '100ms',
+        },
+      ],
+    });
+    // Everything regsweep and the promoting client send goes through the gate: it holds the PUT
+    // that links `prod` while the test says so.
+    gate = await startGateProxy(registry.url, async (request) => {
+      if (request.method === 'PUT' && request.path === PROMOTED_PUT && hook.onPromotedPut)
+        await hook.onPromotedPut();
+    });
+    client = new RegistryClient({ registry: gate.url });
+    const options = {
+      client,
+      policy: POLICY,
+      webhookToken: TOKEN,
+      log: (line: string) => {
+        lines.push(line);
+        for (const waiter of [...lineWaiters])
+          if (waiter.pattern.test(line)) {
+            lineWaiters.splice(lineWaiters.indexOf(waiter), 1);
+            waiter.resolve(line);
+          }
+      },
+      // No settling wait: the run starts as soon as the notification is in.
+      settleMs: 0,
+      pushRecheckDelaysMs: [100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800],
+    };
+    serve = createWebhookServer(options);
+    await new Promise<void>((resolve) => serve.server.listen(0, '127.0.0.1', () => resolve()));
+  });
+
+  afterEach(async () => {
+    delete hook.onPromotedPut;
+    await serve.close();
+    await client.close();
+    await gate.stop();
+    await registry.stop();
+    await relay.stop();
+  });
+
+  /** main-1..main-3, pushed (and notified) before serve listens to the registry. */
+  async function pushBuilds(): Promise<PushedImage[]> {
+    const builds: PushedImage[] = [];
+    for (let n = 1; n <= 3; n += 1)
+      builds.push(await pushImage(registry.url, REPOSITORY, `main-${n}`, { created: daysAgo(10 - n) }));
+    await relay.pushed(REPOSITORY, 'main-3');
+    relay.forwardTo(`${serve.url()}/webhook`);
+    return builds;
+  }
+
+  it('never deletes the digest a promotion re-points a tag at, while the registry has not linked the tag yet', async () => {
+    // Prepare: main-1 is superseded; `prod` is being promoted to main-1's digest. The registry
+    // has stored the manifest (it is main-1's) and notified the push; its tag link is held back
+    // at the gate until serve's run over that notification is over.
+    const [main1] = await pushBuilds();
+    const promoted = main1!.digest;
+    const released = deferred();
+    const firstRun = deferred();
+    hook.onPromotedPut = async () => {
+      delete hook.onPromotedPut;
+      const posted = await fetch(`${serve.url()}/webhook`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': PUSH_CONTENT_TYPE },
+        body: pushNotification(new URL(registry.url).host, {
+          repository: REPOSITORY,
+          tag: 'prod',
+          digest: promoted,
+          mediaType: main1!.mediaType,
+          size: main1!.bytes,
+        }),
+      });
+      expect(posted.status).toBe(202);
+      await logged(/^team\/app: /);
+      firstRun.resolve();
+      await released.promise;
+    };
+
+    // Act: promote (the PUT waits at the gate); once serve has cleaned, look, then let it through.
+    const promotion = retag(gate.url, REPOSITORY, 'prod', promoted);
+    await firstRun.promise;
+    const firstLine = lines.find((line) => line.startsWith('team/app: '));
+    const promotedWhileHeld = await headDigestRaw(registry.url, REPOSITORY, promoted);
+    const prodBeforeLink = await headDigestRaw(registry.url, REPOSITORY, 'prod');
+    released.resolve();
+    await promotion;
+    // The registry's own notification of the now-linked push (and serve's look again) end in a run
+    // that finds prod linked: main-1 then shares a kept digest, and goes tag-only.
+    await relay.pushed(REPOSITORY, 'prod');
+    await logged(/^team\/app: 0 deleted, 1 untagged/);
+
+    // Assess: while the link was held, the promoted digest stayed (main-1 was not deleted)...
+    expect(prodBeforeLink).toBeUndefined();
+    expect(firstLine).toMatch(/0 deleted.*held until linked: prod/);
+    expect(promotedWhileHeld).toBe(promoted);
+    // ...and once linked, prod pulls main-1's image; main-1 itself went tag-only.
+    expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(promoted);
+    expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
+    expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-2', 'main-3', 'prod']);
+  });
+});
