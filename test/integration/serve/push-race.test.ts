@@ -1,7 +1,13 @@
+import type { LambdaFunctionURLEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PUSH_RECHECK_DELAYS_S } from '../../../lambda/aws/queue';
+import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { RegistryClient } from '../../../lambda/registry';
 import { createWebhookServer, type WebhookServer } from '../../../bin/cli/serve';
 import { compilePolicy } from '../../../lambda/policy';
+import { loadEventFixture } from '../../fixtures/events';
+import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
 import { startGateProxy, type GateProxy } from '../../helpers/gate-proxy';
+import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
 import {
   pushNotification,
   PUSH_CONTENT_TYPE,
@@ -153,5 +159,118 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
     expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(promoted);
     expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
     expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-2', 'main-3', 'prod']);
+  });
+});
+
+type WebhookHandler = (event: LambdaFunctionURLEvent) => Promise<WebhookResult>;
+type WorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+describe('Handler: webhook → queue → worker (a push notified before the registry links its tag)', () => {
+  let registry: RegistryProcess;
+  let gate: GateProxy;
+  let fake: AwsFake;
+  const hook: { onPromotedPut?: () => Promise<void> } = {};
+
+  beforeEach(async () => {
+    registry = await startRegistry();
+    gate = await startGateProxy(registry.url, async (request) => {
+      if (request.method === 'PUT' && request.path === PROMOTED_PUT && hook.onPromotedPut)
+        await hook.onPromotedPut();
+    });
+    fake = await startAwsFake({ secrets: { [TEST_SECRET_ARN]: JSON.stringify({ webhookToken: TOKEN }) } });
+  });
+
+  afterEach(async () => {
+    delete hook.onPromotedPut;
+    await gate.stop();
+    await registry.stop();
+    await fake.stop();
+  });
+
+  /** The queued message as the worker receives it, on its `receiveCount`-th receipt. */
+  function received(body: string, receiveCount: number): SQSEvent {
+    const template = loadEventFixture<SQSEvent>('sqs-cleanup-messages').Records[0] as SQSRecord;
+    return {
+      Records: [
+        {
+          ...template,
+          messageId: 'promotion-message',
+          receiptHandle: 'receipt-of-the-promotion-message',
+          body,
+          attributes: {
+            ...template.attributes,
+            MessageGroupId: REPOSITORY,
+            ApproximateReceiveCount: String(receiveCount),
+          },
+        },
+      ],
+    };
+  }
+
+  it('holds the promoted digest and has the message received again until the tag is linked', async () => {
+    // Prepare
+    const builds: PushedImage[] = [];
+    for (let n = 1; n <= 3; n += 1)
+      builds.push(await pushImage(registry.url, REPOSITORY, `main-${n}`, { created: daysAgo(10 - n) }));
+    const main1 = builds[0]!;
+    const env = lambdaEnv(fake, gate.url, POLICY.document);
+    const webhook = coldStart<WebhookHandler>('webhook', env);
+    const worker = coldStart<WorkerHandler>('worker', env);
+    const released = deferred();
+    const firstRun = deferred();
+    let first: SQSBatchResponse | undefined;
+    let promotedWhileHeld: string | undefined;
+    hook.onPromotedPut = async () => {
+      delete hook.onPromotedPut;
+      // The registry's notification reaches the Function URL, is queued, and the worker gets it.
+      const template = loadEventFixture<LambdaFunctionURLEvent>('function-url-distribution-base64');
+      const body = pushNotification(new URL(registry.url).host, {
+        repository: REPOSITORY,
+        tag: 'prod',
+        digest: main1.digest,
+        mediaType: main1.mediaType,
+        size: main1.bytes,
+      });
+      const answer = await webhook.handler({
+        ...template,
+        headers: { ...template.headers, authorization: `Bearer ${TOKEN}`, 'content-type': PUSH_CONTENT_TYPE },
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: true,
+      });
+      expect(answer.statusCode).toBe(202);
+      first = await worker.handler(received(fake.messages[0]!.body, 1));
+      promotedWhileHeld = await headDigestRaw(registry.url, REPOSITORY, main1.digest);
+      firstRun.resolve();
+      await released.promise;
+    };
+    try {
+      // Act: promote prod to main-1's digest; the tag link waits at the gate until the worker ran.
+      const promotion = retag(gate.url, REPOSITORY, 'prod', main1.digest);
+      await firstRun.promise;
+      released.resolve();
+      await promotion;
+      const again = await worker.handler(received(fake.messages[0]!.body, 2));
+
+      // Assess: the message named what was pushed; the first run deleted nothing that prod was
+      // about to name, and had the message come back soon; the second run found prod linked.
+      expect(JSON.parse(fake.messages[0]!.body)).toMatchObject({
+        pushed: [{ tag: 'prod', digest: main1.digest }],
+      });
+      expect(promotedWhileHeld).toBe(main1.digest);
+      expect(first?.batchItemFailures).toEqual([{ itemIdentifier: 'promotion-message' }]);
+      expect(fake.visibilityChanges).toEqual([
+        {
+          queueUrl: fake.queueUrl(),
+          receiptHandle: 'receipt-of-the-promotion-message',
+          visibilityTimeout: PUSH_RECHECK_DELAYS_S[0],
+        },
+      ]);
+      expect(again.batchItemFailures).toEqual([]);
+      expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(main1.digest);
+      expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-2', 'main-3', 'prod']);
+    } finally {
+      worker.restore();
+      webhook.restore();
+    }
   });
 });
