@@ -277,7 +277,11 @@ async function verifyRepository(
   };
 
   // Digests that must survive: those of every tag not about to be removed, and their children.
-  const pushes = options.heldPushes?.get(name) ?? [];
+  // A pushed tag that already resolves to its digest holds it like any tag (or not, when it is
+  // itself being removed); one that does not yet is held here.
+  const pushes = (options.heldPushes?.get(name) ?? []).filter(
+    (push) => current.get(push.tag)?.digest !== push.digest,
+  );
   const held = await heldDigests(
     client,
     name,

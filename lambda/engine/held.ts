@@ -5,7 +5,8 @@ import type { RegistryClient, ResolvedManifest } from '../registry';
 /**
  * A tag a notification said was pushed, at this digest. The registry notifies before it links the
  * tag, so until the tag resolves to the digest nothing else may be holding it: a sweep given these
- * holds each digest (and, for an index, what it reaches) as if the tag were already linked.
+ * holds each digest whose tag does not resolve to it yet (and, for an index, what it reaches) as if
+ * the tag were already linked. Once it resolves, the tag holds it as any tag does.
  */
 export interface HeldPush {
   readonly tag: string;

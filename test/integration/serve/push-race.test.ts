@@ -142,20 +142,19 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
     const promotion = retag(gate.url, REPOSITORY, 'prod', promoted);
     await firstRun.promise;
     const firstLine = lines.find((line) => line.startsWith('team/app: '));
-    const promotedWhileHeld = await headDigestRaw(registry.url, REPOSITORY, promoted);
-    const prodBeforeLink = await headDigestRaw(registry.url, REPOSITORY, 'prod');
+    // Assess: while the link was held, the promoted digest stayed (main-1 was not deleted).
+    expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
+    expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBeUndefined();
+    expect(firstLine).toMatch(/0 deleted.*held until linked: prod/);
+
+    // Act: let the link through. The registry's own notification of it (and serve's look again)
+    // end in a run that finds prod linked: main-1 then shares a kept digest, and goes tag-only.
     released.resolve();
     await promotion;
-    // The registry's own notification of the now-linked push (and serve's look again) end in a run
-    // that finds prod linked: main-1 then shares a kept digest, and goes tag-only.
     await relay.pushed(REPOSITORY, 'prod');
     await logged(/^team\/app: 0 deleted, 1 untagged/);
 
-    // Assess: while the link was held, the promoted digest stayed (main-1 was not deleted)...
-    expect(prodBeforeLink).toBeUndefined();
-    expect(firstLine).toMatch(/0 deleted.*held until linked: prod/);
-    expect(promotedWhileHeld).toBe(promoted);
-    // ...and once linked, prod pulls main-1's image; main-1 itself went tag-only.
+    // Assess: once linked, prod pulls main-1's image; main-1 itself went tag-only.
     expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(promoted);
     expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
     expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-2', 'main-3', 'prod']);
@@ -253,10 +252,10 @@ describe('Handler: webhook → queue → worker (a push notified before the regi
 
       // Assess: the message named what was pushed; the first run deleted nothing that prod was
       // about to name, and had the message come back soon; the second run found prod linked.
+      expect(promotedWhileHeld).toBe(main1.digest);
       expect(JSON.parse(fake.messages[0]!.body)).toMatchObject({
         pushed: [{ tag: 'prod', digest: main1.digest }],
       });
-      expect(promotedWhileHeld).toBe(main1.digest);
       expect(first?.batchItemFailures).toEqual([{ itemIdentifier: 'promotion-message' }]);
       expect(fake.visibilityChanges).toEqual([
         {
