@@ -13,9 +13,10 @@ const SEEN_EVENT_IDS_MAX = 10_000;
 /**
  * How long `serve` waits, look after look, before cleaning a repository again while a tag its
  * notifications said was pushed does not resolve to the pushed digest yet (the registry notifies
- * before it links the tag). Every run in between holds that digest; after the last look (about
- * 110 s in all) the push is no longer held: the tag was pushed again or removed since, or the
- * registry never linked it.
+ * before it links the tag). Every run holds that digest. After the last look (about 110 s in all)
+ * serve stops looking on its own but keeps holding it, in every later run, until the tag resolves
+ * to it or a newer push of the tag replaces it (or serve restarts): a tag removed meanwhile costs
+ * a digest kept, never a digest lost.
  */
 export const PUSH_RECHECK_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
@@ -111,13 +112,13 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       }
       entry.looks += 1;
       const delay = recheckDelaysMs[entry.looks - 1];
-      if (delay === undefined) {
-        entries.delete(push.tag);
-        options.log(
-          `${repository}: ${push.tag} still does not resolve to ${push.digest} after ${entry.looks} looks: no longer held`,
-        );
-      } else {
+      if (delay !== undefined) {
         next = Math.min(next ?? delay, delay);
+      } else if (entry.looks === recheckDelaysMs.length + 1) {
+        options.log(
+          `${repository}: ${push.tag} still does not resolve to ${push.digest} after ${entry.looks} looks: ` +
+            'still held, looked at again only with the next notification',
+        );
       }
     }
     if (entries.size === 0) held.delete(repository);

@@ -40,7 +40,7 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
   let relay: NotificationRelay;
   let gate: GateProxy;
   let client: RegistryClient;
-  let serve: WebhookServer;
+  let serve: WebhookServer | undefined;
   const lines: string[] = [];
   const lineWaiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const hook: { onPromotedPut?: () => Promise<void> } = {};
@@ -72,6 +72,10 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
         await hook.onPromotedPut();
     });
     client = new RegistryClient({ registry: gate.url });
+  });
+
+  /** Starts serve (in this process) with this schedule of looks again. */
+  async function startServe(pushRecheckDelaysMs: readonly number[]): Promise<WebhookServer> {
     const options = {
       client,
       policy: POLICY,
@@ -86,15 +90,18 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
       },
       // No settling wait: the run starts as soon as the notification is in.
       settleMs: 0,
-      pushRecheckDelaysMs: [100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800],
+      pushRecheckDelaysMs,
     };
-    serve = createWebhookServer(options);
-    await new Promise<void>((resolve) => serve.server.listen(0, '127.0.0.1', () => resolve()));
-  });
+    const started = createWebhookServer(options);
+    serve = started;
+    await new Promise<void>((resolve) => started.server.listen(0, '127.0.0.1', () => resolve()));
+    return started;
+  }
 
   afterEach(async () => {
     delete hook.onPromotedPut;
-    await serve.close();
+    await serve?.close();
+    serve = undefined;
     await client.close();
     await gate.stop();
     await registry.stop();
@@ -102,41 +109,56 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
   });
 
   /** main-1..main-3, pushed (and notified) before serve listens to the registry. */
-  async function pushBuilds(): Promise<PushedImage[]> {
+  async function pushBuilds(webhook: WebhookServer): Promise<PushedImage[]> {
     const builds: PushedImage[] = [];
     for (let n = 1; n <= 3; n += 1)
       builds.push(await pushImage(registry.url, REPOSITORY, `main-${n}`, { created: daysAgo(10 - n) }));
     await relay.pushed(REPOSITORY, 'main-3');
-    relay.forwardTo(`${serve.url()}/webhook`);
+    relay.forwardTo(`${webhook.url()}/webhook`);
     return builds;
+  }
+
+  /**
+   * When the PUT that links `prod` reaches the gate: posts the registry's notification of that
+   * push to serve, resolves `firstRun` once serve has logged its run, then holds the PUT until
+   * `released`.
+   */
+  function holdPromotion(
+    webhook: WebhookServer,
+    image: PushedImage,
+    firstRun: { resolve: () => void },
+    released: Promise<void>,
+  ): void {
+    hook.onPromotedPut = async () => {
+      delete hook.onPromotedPut;
+      const posted = await fetch(`${webhook.url()}/webhook`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': PUSH_CONTENT_TYPE },
+        body: pushNotification(new URL(registry.url).host, {
+          repository: REPOSITORY,
+          tag: 'prod',
+          digest: image.digest,
+          mediaType: image.mediaType,
+          size: image.bytes,
+        }),
+      });
+      expect(posted.status).toBe(202);
+      await logged(/^team\/app: /);
+      firstRun.resolve();
+      await released;
+    };
   }
 
   it('never deletes the digest a promotion re-points a tag at, while the registry has not linked the tag yet', async () => {
     // Prepare: main-1 is superseded; `prod` is being promoted to main-1's digest. The registry
     // has stored the manifest (it is main-1's) and notified the push; its tag link is held back
     // at the gate until serve's run over that notification is over.
-    const [main1] = await pushBuilds();
+    const webhook = await startServe([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800]);
+    const [main1] = await pushBuilds(webhook);
     const promoted = main1!.digest;
     const released = deferred();
     const firstRun = deferred();
-    hook.onPromotedPut = async () => {
-      delete hook.onPromotedPut;
-      const posted = await fetch(`${serve.url()}/webhook`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': PUSH_CONTENT_TYPE },
-        body: pushNotification(new URL(registry.url).host, {
-          repository: REPOSITORY,
-          tag: 'prod',
-          digest: promoted,
-          mediaType: main1!.mediaType,
-          size: main1!.bytes,
-        }),
-      });
-      expect(posted.status).toBe(202);
-      await logged(/^team\/app: /);
-      firstRun.resolve();
-      await released.promise;
-    };
+    holdPromotion(webhook, main1!, firstRun, released.promise);
 
     // Act: promote (the PUT waits at the gate); once serve has cleaned, look, then let it through.
     const promotion = retag(gate.url, REPOSITORY, 'prod', promoted);
@@ -158,6 +180,39 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
     expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(promoted);
     expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
     expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-2', 'main-3', 'prod']);
+  });
+
+  it('goes on holding the digest after its last look, in the runs later pushes start, until the tag is linked', async () => {
+    // Prepare: no looks again at all, so only other notifications start runs.
+    const webhook = await startServe([]);
+    const [main1, main2] = await pushBuilds(webhook);
+    const promoted = main1!.digest;
+    const released = deferred();
+    const firstRun = deferred();
+    holdPromotion(webhook, main1!, firstRun, released.promise);
+
+    // Act: promote; while the link is held, a new build is pushed (and notified): its run has
+    // main-1 and main-2 superseded.
+    const promotion = retag(gate.url, REPOSITORY, 'prod', promoted);
+    await firstRun.promise;
+    expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
+    await logged(/prod still does not resolve to .* still held/);
+    await pushImage(registry.url, REPOSITORY, 'main-4', { created: daysAgo(1) });
+    const secondRun = await logged(/^team\/app: 1 deleted/);
+
+    // Assess: main-2 went, main-1's digest (prod's to be) stayed.
+    expect(secondRun).toMatch(/held until linked: prod/);
+    expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
+    expect(await headDigestRaw(registry.url, REPOSITORY, main2!.digest)).toBeUndefined();
+
+    // Act: let the link through; the registry's notification of it starts the run that sees it.
+    released.resolve();
+    await promotion;
+    await logged(/^team\/app: 0 deleted, 1 untagged/);
+
+    // Assess
+    expect(await headDigestRaw(registry.url, REPOSITORY, 'prod')).toBe(promoted);
+    expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['main-3', 'main-4', 'prod']);
   });
 });
 
