@@ -19,6 +19,9 @@ export interface WorkerDependencies {
   readonly sqs: SQSClient;
 }
 
+/** The most tag names one log line lists (with the count beside them). */
+const MAX_LOGGED_TAGS = 50;
+
 /** What became of one message: done, handed on to a continuation, or to be received again. */
 type Outcome = 'done' | 'continued' | 'retry';
 
@@ -79,7 +82,13 @@ export function createWorkerHandler(deps: WorkerDependencies) {
   async function handleRecord(record: SQSRecord, stopStarting: () => string | undefined): Promise<Outcome> {
     const started = Date.now();
     const message = parseCleanupMessage(record.body);
-    const notStartedAtAll = stopStarting();
+    let stopReason: string | undefined;
+    const stop = (): string | undefined => {
+      const reason = stopStarting();
+      stopReason ??= reason;
+      return reason;
+    };
+    const notStartedAtAll = stop();
     if (notStartedAtAll) {
       // Too close to the deadline to plan: hand the whole message on.
       await queueContinuation(message, notStartedAtAll, []);
@@ -94,7 +103,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       repositories: [message.repository],
       dryRun,
       heldPushes: new Map([[message.repository, pushes]]),
-      stopStarting,
+      stopStarting: stop,
     });
     const counts = countResults(plan);
     const durationMs = Date.now() - started;
@@ -115,7 +124,11 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       planned: plan.summary,
       ...counts,
       ...(pending.length > 0 && { heldUntilLinked: pending }),
-      ...(notStarted.length > 0 && { notStarted }),
+      ...(notStarted.length > 0 && {
+        notStarted: notStarted.slice(0, MAX_LOGGED_TAGS),
+        notStartedCount: notStarted.length,
+        notStartedReason: stopReason,
+      }),
       durationMs,
     });
     if (counts.failed > 0) throw new Error(`${counts.failed} removals failed in ${message.repository}`);
@@ -134,7 +147,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       return 'retry';
     }
     if (notStarted.length > 0) {
-      await queueContinuation(message, 'stopped before the Lambda deadline', notStarted);
+      await queueContinuation(message, stopReason ?? 'stopped before the Lambda deadline', notStarted);
       return 'continued';
     }
     return 'done';

@@ -47,6 +47,25 @@ function fallingDeadline(
   return context;
 }
 
+/** Collects (and keeps off the console) the JSON log lines written to stdout until `stop()`. */
+function captureLogs(): { stop(): Array<Record<string, unknown>> } {
+  const original = process.stdout.write.bind(process.stdout);
+  const lines: Array<Record<string, unknown>> = [];
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    for (const line of text.split('\n'))
+      if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+    // Kept out of the test output; a line that is not JSON still goes through.
+    return text.trimStart().startsWith('{') ? true : original(chunk, ...(rest as []));
+  }) as typeof process.stdout.write;
+  return {
+    stop: () => {
+      process.stdout.write = original;
+      return lines;
+    },
+  };
+}
+
 describe('Handler: worker (the Lambda deadline)', () => {
   let registry: RegistryProcess;
   let fake: AwsFake;
@@ -76,10 +95,15 @@ describe('Handler: worker (the Lambda deadline)', () => {
       eventIds: [],
       runId: 'run-42',
     });
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    const { handler, restore } = coldStart<Handler>(
+      'worker',
+      lambdaEnv(fake, registry.url, POLICY, { POWERTOOLS_LOG_LEVEL: 'INFO' }),
+    );
+    const logs = captureLogs();
     try {
       // Act
       const first = await handler(received(body, 'first'), context);
+      const firstLogs = logs.stop();
       const tagsAfterFirst = (await listTagsRaw(registry.url, REPOSITORY)).sort();
       const queued = [...fake.messages];
       const second = await handler(received(queued[0]?.body ?? '{}', 'continuation'), {
@@ -99,11 +123,26 @@ describe('Handler: worker (the Lambda deadline)', () => {
         continuation: 1,
       });
       expect(queued[0]?.groupId).toBe(REPOSITORY);
+      // The log says what was not started, and why.
+      expect(firstLogs.find((line) => line.message === 'repository cleaned')).toMatchObject({
+        repository: REPOSITORY,
+        runId: 'run-42',
+        deleted: 4,
+        notStarted: [`${REPOSITORY}:main-5`],
+        notStartedCount: 1,
+        notStartedReason: expect.stringMatching(
+          /ms left before the Lambda deadline, under the 40000 ms margin$/,
+        ),
+      });
+      expect(firstLogs.find((line) => line.message === 'continuation queued')).toMatchObject({
+        continuation: 1,
+      });
       // The continuation finished the job, and queued nothing more.
       expect(second.batchItemFailures).toEqual([]);
       expect(await listTagsRaw(registry.url, REPOSITORY)).toEqual(['main-6']);
       expect(fake.messages).toHaveLength(1);
     } finally {
+      logs.stop();
       restore();
     }
   });
