@@ -159,11 +159,13 @@ export function continuationOf(message: CleanupMessage): CleanupMessage {
 /**
  * Builds `SendMessageBatch` entries, at most 10 per batch and 256 KiB of bodies per batch.
  * The group is the repository; the deduplication id is the sha256 of the repository and its sorted
- * event ids (push), or of the repository and `runId` (schedule), so a retried webhook post or a
- * re-run of the same schedule is dropped by SQS. A push message with more than
- * {@link MAX_EVENT_IDS_PER_MESSAGE} ids is split into several messages of sorted ids.
+ * event ids (push), or of the repository and `runId` (the message's, else `options.runId`:
+ * schedule), so a retried webhook post or a re-run of the same schedule is dropped by SQS; a
+ * continuation adds its number, so each is its own message. A push message with more than
+ * {@link MAX_EVENT_IDS_PER_MESSAGE} ids is split into several messages of sorted ids, each with
+ * the same `pushed`.
  *
- * @throws CleanupMessageError for an invalid message, or a schedule message without `runId`.
+ * @throws CleanupMessageError for an invalid message, or a schedule message without a `runId`.
  */
 export function toQueueBatches(
   messages: readonly CleanupMessage[],
