@@ -20,8 +20,10 @@ export const MAX_RECEIVE_COUNT = 5;
 /** AWS's advice for an SQS event source: visibility timeout at least six times the function's. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /**
- * How long each queued cleanup waits before the worker sees it. The registry notifies a push
- * before it links the pushed tag, so a cleanup that ran at once could miss the newest tag.
+ * How long each queued cleanup waits before the worker sees it. Not what keeps a pushed tag safe:
+ * the registry notifies a push before it links the tag, and the worker holds each pushed digest
+ * until its tag resolves to it (re-receiving the message a little later while it does not). Most
+ * tags are linked within this wait, so it only saves those re-receipts.
  */
 export const PUSH_SETTLE_DELAY = Duration.seconds(2);
 /** SQS's longest retention: time to look at a failed cleanup before it is dropped. */
@@ -78,13 +80,15 @@ export class RegistryCleaner extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
-    const environment = {
+    const baseEnvironment = {
       REGSWEEP_REGISTRY: settings.registryUrl,
       REGSWEEP_POLICY: settings.policy.json,
       REGSWEEP_SECRET_ARN: this.secret.secretArn,
       REGSWEEP_DRY_RUN: String(settings.dryRun),
     };
-    const producerEnvironment = { ...environment, REGSWEEP_QUEUE_URL: this.queue.queueUrl };
+    // Every function sends to the queue: the worker queues the continuation of a cleanup it stopped
+    // before its deadline.
+    const queueEnvironment = { ...baseEnvironment, REGSWEEP_QUEUE_URL: this.queue.queueUrl };
     const network = props.vpc && {
       vpc: props.vpc,
       ...(props.vpcSubnets && { vpcSubnets: props.vpcSubnets }),
@@ -94,7 +98,7 @@ export class RegistryCleaner extends Construct {
     this.webhookFunction = new CleanerFunction(this, 'Webhook', {
       handler: 'webhook',
       description: `regsweep: registry notifications of ${settings.registryHost} -> cleanup queue`,
-      environment: producerEnvironment,
+      environment: queueEnvironment,
       timeout: Duration.seconds(NOTIFICATION_TIMEOUT_SECONDS),
       memorySize: SMALL_MEMORY_MB,
       logRetention: settings.logRetention,
@@ -105,7 +109,7 @@ export class RegistryCleaner extends Construct {
     this.workerFunction = new CleanerFunction(this, 'Worker', {
       handler: 'worker',
       description: `regsweep: cleans queued repositories of ${settings.registryHost}`,
-      environment,
+      environment: queueEnvironment,
       timeout: settings.workerTimeout,
       memorySize: WORKER_MEMORY_MB,
       logRetention: settings.logRetention,
@@ -114,14 +118,15 @@ export class RegistryCleaner extends Construct {
     this.sweepFunction = new CleanerFunction(this, 'Sweep', {
       handler: 'sweep',
       description: `regsweep: scheduled sweep of ${settings.registryHost} -> cleanup queue`,
-      environment: producerEnvironment,
+      environment: queueEnvironment,
       timeout: SWEEP_TIMEOUT,
       memorySize: SMALL_MEMORY_MB,
       logRetention: settings.logRetention,
       ...network,
     }).function;
 
-    // Least privilege: read the one secret; producers only send; the event source only consumes.
+    // Least privilege: read the one secret; producers only send; the event source consumes, and the
+    // worker sends its continuations.
     for (const fn of [this.webhookFunction, this.workerFunction, this.sweepFunction]) {
       this.secret.grantRead(fn);
       if (props.secretEncryptionKey)
@@ -129,6 +134,7 @@ export class RegistryCleaner extends Construct {
     }
     this.queue.grantSendMessages(this.webhookFunction);
     this.queue.grantSendMessages(this.sweepFunction);
+    this.queue.grantSendMessages(this.workerFunction);
     this.workerFunction.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: settings.workerBatchSize,

@@ -1,8 +1,8 @@
 /**
- * How long a repository must be quiet before its cleanup starts. The registry posts a push event
- * before it links the tag (distribution writes the tag link after the manifest, and notifies in
- * between), so a cleanup started at once can miss the tag that was just pushed; waiting also
- * folds a burst of pushes into one run.
+ * How long a repository must be quiet before its cleanup starts: folds a burst of pushes into one
+ * run. It is not what keeps a just-pushed tag safe (the registry notifies a push before it links
+ * the tag, and may take longer than this): `serve` holds each pushed digest until its tag resolves
+ * to it, and looks again while it does not (see `PUSH_RECHECK_DELAYS_MS` in serve.ts).
  */
 export const SETTLE_DELAY_MS = 1_000;
 

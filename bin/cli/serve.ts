@@ -1,14 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { countResults } from '../../lambda/domain';
+import { countResults, type Digest } from '../../lambda/domain';
 import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES } from '../../lambda/events';
-import { sweepRun } from '../../lambda/engine';
+import { sweepRun, unlinkedPushes, type HeldPush } from '../../lambda/engine';
 import { policyCoversRepository, type Policy } from '../../lambda/policy';
-import type { RegistryClient } from '../../lambda/registry';
+import { DEFAULT_CONCURRENCY, type RegistryClient } from '../../lambda/registry';
 import { CleanupScheduler } from './cleanup-scheduler';
 
 /** How many recent event ids are remembered to drop the registry's redeliveries. */
 const SEEN_EVENT_IDS_MAX = 10_000;
+
+/**
+ * How long `serve` waits, look after look, before cleaning a repository again while a tag its
+ * notifications said was pushed does not resolve to the pushed digest yet (the registry notifies
+ * before it links the tag). Every run holds that digest. After the last look (about 110 s in all)
+ * serve stops looking on its own but keeps holding it, in every later run, until the tag resolves
+ * to it or a newer push of the tag replaces it (or serve restarts): a tag removed meanwhile costs
+ * a digest kept, never a digest lost.
+ */
+export const PUSH_RECHECK_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 export interface WebhookServerOptions {
   readonly client: RegistryClient;
@@ -17,6 +27,10 @@ export interface WebhookServerOptions {
   readonly dryRun?: boolean;
   /** One line per event worth a human's attention (stderr in the CLI). */
   readonly log: (line: string) => void;
+  /** @default SETTLE_DELAY_MS (the scheduler's burst-coalescing wait) */
+  readonly settleMs?: number;
+  /** @default PUSH_RECHECK_DELAYS_MS */
+  readonly pushRecheckDelaysMs?: readonly number[];
 }
 
 export interface WebhookServer {
@@ -35,27 +49,88 @@ export interface WebhookServer {
  */
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const seen = new Set<string>();
-  const scheduler = new CleanupScheduler(async (repository) => {
-    const started = Date.now();
-    try {
-      const plan = await sweepRun({
-        client: options.client,
-        policy: options.policy,
-        repositories: [repository],
-        dryRun: options.dryRun ?? false,
-      });
-      const counts = countResults(plan);
-      for (const failed of plan.repositories)
-        if (failed.error !== undefined) options.log(`${failed.name}: cleanup failed: ${failed.error}`);
-      options.log(
-        `${repository}: ${counts.deleted} deleted, ${counts.untagged} untagged, ` +
-          `${counts.kept} kept, ${counts.skippedChanged} skipped, ` +
-          `${counts.failed} failed${options.dryRun ? ' (dry run)' : ''} in ${Date.now() - started} ms`,
-      );
-    } catch (error) {
-      options.log(`${repository}: cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+  const recheckDelaysMs = options.pushRecheckDelaysMs ?? PUSH_RECHECK_DELAYS_MS;
+  // Pushed tags not yet seen resolving to their digest, per repository: held in every run.
+  const held = new Map<string, Map<string, { digest: Digest; looks: number }>>();
+  const rechecks = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const scheduler = new CleanupScheduler(
+    async (repository) => {
+      const started = Date.now();
+      const pushes = heldPushesOf(repository);
+      let pending = pushes;
+      try {
+        const plan = await sweepRun({
+          client: options.client,
+          policy: options.policy,
+          repositories: [repository],
+          dryRun: options.dryRun ?? false,
+          // Read at re-verification: a push notified while this run plans is held too.
+          heldPushes: { get: (name) => heldPushesOf(name) },
+        });
+        // A dry run removes nothing: there is nothing to hold for.
+        pending = options.dryRun
+          ? []
+          : await unlinkedPushes(options.client, repository, pushes, DEFAULT_CONCURRENCY);
+        const counts = countResults(plan);
+        for (const failed of plan.repositories)
+          if (failed.error !== undefined) options.log(`${failed.name}: cleanup failed: ${failed.error}`);
+        options.log(
+          `${repository}: ${counts.deleted} deleted, ${counts.untagged} untagged, ` +
+            `${counts.kept} kept, ${counts.skippedChanged} skipped, ` +
+            `${counts.failed} failed${options.dryRun ? ' (dry run)' : ''} in ${Date.now() - started} ms` +
+            (pending.length > 0 ? `; held until linked: ${pending.map((push) => push.tag).join(', ')}` : ''),
+        );
+      } catch (error) {
+        options.log(
+          `${repository}: cleanup failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      lookAgainLater(repository, pushes, pending);
+    },
+    { ...(options.settleMs !== undefined && { settleMs: options.settleMs }) },
+  );
+
+  function heldPushesOf(repository: string): HeldPush[] {
+    return [...(held.get(repository) ?? [])].map(([tag, { digest }]) => ({ tag, digest }));
+  }
+
+  /** Forgets the pushes now linked; keeps the others held and asks for another run after a wait. */
+  const lookAgainLater = (
+    repository: string,
+    looked: readonly HeldPush[],
+    pending: readonly HeldPush[],
+  ): void => {
+    const entries = held.get(repository);
+    if (!entries) return;
+    let next: number | undefined;
+    for (const push of looked) {
+      const entry = entries.get(push.tag);
+      // Pushed again meanwhile: that newer push is looked at on its own.
+      if (entry?.digest !== push.digest) continue;
+      if (!pending.some((other) => other.tag === push.tag)) {
+        entries.delete(push.tag);
+        continue;
+      }
+      entry.looks += 1;
+      const delay = recheckDelaysMs[entry.looks - 1];
+      if (delay !== undefined) {
+        next = Math.min(next ?? delay, delay);
+      } else if (entry.looks === recheckDelaysMs.length + 1) {
+        options.log(
+          `${repository}: ${push.tag} still does not resolve to ${push.digest} after ${entry.looks} looks: ` +
+            'still held, looked at again only with the next notification',
+        );
+      }
     }
-  });
+    if (entries.size === 0) held.delete(repository);
+    if (next === undefined || closing) return;
+    const timer = setTimeout(() => {
+      rechecks.delete(timer);
+      scheduler.request(repository);
+    }, next);
+    rechecks.add(timer);
+  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
@@ -80,6 +155,9 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const fresh = entry.eventIds.length === 0 || entry.eventIds.some((id) => !seen.has(id));
       for (const id of entry.eventIds) remember(seen, id);
       if (fresh && policyCoversRepository(options.policy, entry.repository)) {
+        const entries = held.get(entry.repository) ?? new Map<string, { digest: Digest; looks: number }>();
+        for (const push of entry.pushed) entries.set(push.tag, { digest: push.digest, looks: 0 });
+        if (entries.size > 0) held.set(entry.repository, entries);
         scheduler.request(entry.repository);
         queued += 1;
       }
@@ -98,6 +176,9 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
     },
     close: async () => {
+      closing = true;
+      for (const timer of rechecks) clearTimeout(timer);
+      rechecks.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await scheduler.drain();
     },

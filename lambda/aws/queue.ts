@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { toQueueBatches, type CleanupMessage } from '../events';
 
 /** What an enqueue did. */
@@ -31,4 +31,37 @@ export async function enqueueCleanups(
     failed += entries.length;
   }
   return { sent, failed };
+}
+
+/**
+ * Seconds until a push message whose pushed tags were not linked yet is received again, by its
+ * receive count (1 for the first receipt); the last value repeats. The queue moves a message to
+ * the dead-letter queue after its fifth receipt, so a tag is looked for over about 2 minutes.
+ */
+export const PUSH_RECHECK_DELAYS_S = [5, 15, 30, 60, 120] as const;
+
+/** The visibility delay for a message received `receiveCount` times. */
+export function pushRecheckDelaySeconds(receiveCount: number): number {
+  const index = Math.min(Math.max(1, Math.floor(receiveCount)) - 1, PUSH_RECHECK_DELAYS_S.length - 1);
+  return PUSH_RECHECK_DELAYS_S[index] ?? PUSH_RECHECK_DELAYS_S[0];
+}
+
+/**
+ * Makes a received message visible again after `seconds` (it is reported as a batch failure too,
+ * so SQS keeps it). FIFO queues take no per-message delay: this is how a message is looked at
+ * again soon rather than after the whole visibility timeout.
+ */
+export async function receiveAgainIn(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: seconds,
+    }),
+  );
 }

@@ -10,10 +10,10 @@ export const logger = new Logger({ serviceName: 'regsweep' });
  * The Lambda entry point of `handler`: each invocation's context (request id, function name and
  * version, cold start) is attached to every log line it writes. Tests call `handler` directly.
  */
-export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>) {
+export function withLambdaContext<E, R>(handler: (event: E, context?: Context) => Promise<R>) {
   return async (event: E, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
-    return handler(event);
+    return handler(event, context);
   };
 }
 

@@ -3,6 +3,7 @@ import { summarizePlan, type Digest, type Plan, type PlannedTag, type Repository
 import { referrerSubject } from '../policy';
 import { UntagNotPermittedError, type RegistryClient } from '../registry';
 import { SweepInterruptedError } from './errors';
+import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
 import { errorMessage, heldDigests, isRunFatal, listTags, readCurrentTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
@@ -26,6 +27,17 @@ export interface ExecuteOptions {
   readonly progress?: ProgressListener;
   /** Children of the index digests seen while planning, per repository (saves re-reading them). */
   readonly knownChildren?: ReadonlyMap<string, ReadonlyMap<Digest, readonly Digest[]>>;
+  /**
+   * Pushed tags per repository whose digests count as held during re-verification, whatever the
+   * tags resolve to now: the registry notifies a push before it links the tag. Read when each
+   * repository is re-verified, so pushes learnt of during the run count too.
+   */
+  readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
+  /**
+   * Asked before each removal starts; a reason (e.g. the Lambda deadline is near) stops that removal
+   * and every later one: they are left without a `result`, the reason appended to theirs.
+   */
+  readonly stopStarting?: () => string | undefined;
 }
 
 /** Errors that make every further removal pointless: the run stops and reports one clear error. */
@@ -65,9 +77,18 @@ export async function executePlan(
   let untagRefused: UntagNotPermittedError | undefined;
   let fatal: unknown;
   let removed = 0;
+  let stopped: string | undefined;
   const carryOut = async (removal: Removal): Promise<void> => {
     if (fatal) return;
     const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
+    stopped ??= options.stopStarting?.();
+    if (stopped) {
+      for (const tag of tags) {
+        tag.reason = `${tag.reason}; not started: ${stopped}`;
+        removing.tick();
+      }
+      return;
+    }
     try {
       if (removal.kind === 'delete') {
         await archiveFirst(options, removal.repository, removal.digest, removal.tags);
@@ -305,13 +326,22 @@ async function verifyRepository(
   };
 
   // Digests that must survive: those of every tag not about to be removed, and their children.
+  // A pushed tag that already resolves to its digest holds it like any tag (or not, when it is
+  // itself being removed); one that does not yet is held here.
+  const pushes = (options.heldPushes?.get(name) ?? []).filter(
+    (push) => current.get(push.tag)?.digest !== push.digest,
+  );
   const held = await heldDigests(
     client,
     name,
-    [...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
+    [
+      ...[...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
+      ...(await heldPushHolders(client, name, pushes, options.concurrency)),
+    ],
     options.concurrency,
     options.knownChildren?.get(name),
   );
+  for (const push of pushes) if (!held.has(push.digest)) held.set(push.digest, [heldPushLabel(push)]);
 
   const deletes = new Map<Digest, PlannedTag[]>();
   const removals: Removal[] = [];

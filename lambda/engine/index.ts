@@ -6,3 +6,4 @@ export * from './run';
 export * from './ledger';
 export * from './restore';
 export * from './remove';
+export * from './held';

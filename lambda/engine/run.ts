@@ -12,6 +12,7 @@ import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError, SweepInterruptedError } from './errors';
 import { executePlan, type RemovalToArchive } from './execute';
+import type { HeldPush } from './held';
 import { collectInventory, type PlaceholderTag } from './inventory';
 import { recordRemovals, withLedgerTimes } from './ledger';
 import type { ProgressListener } from './progress';
@@ -38,6 +39,10 @@ export interface RunOptions {
   readonly runId?: string;
   /** Told what went wrong on the side without failing the run (a ledger write after removals). */
   readonly warn?: (message: string) => void;
+  /** Pushed tags per repository whose digests are held while removing (see {@link HeldPush}). */
+  readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
+  /** Asked before each removal starts: a reason stops the removals not yet started. */
+  readonly stopStarting?: () => string | undefined;
 }
 
 export interface PlannedRun {
@@ -119,6 +124,8 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         knownChildren: childrenByRepository(inventory),
         ...(options.progress && { progress: options.progress }),
+        ...(options.heldPushes && { heldPushes: options.heldPushes }),
+        ...(options.stopStarting && { stopStarting: options.stopStarting }),
         // Before each removal, the exact manifest body goes into the ledger under the run's id.
         ...(ledger &&
           runId && {

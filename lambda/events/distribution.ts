@@ -58,7 +58,7 @@ function collectEvent(value: unknown, collector: PushCollector): void {
     tag,
     field(event, 'timestamp'),
   ]);
-  collector.add(repository, tag, eventId);
+  collector.add(repository, tag, eventId, field(target, 'digest'));
 }
 
 function isManifestMediaType(value: unknown): boolean {

@@ -97,7 +97,7 @@ function collectEventData(
       tag: field(resource, 'tag'),
     };
     // A push without a tag reports the digest as its tag (`sha256:...`), which isTag refuses.
-    collector.add(pushed.repository, pushed.tag, eventIdFor(pushed));
+    collector.add(pushed.repository, pushed.tag, eventIdFor(pushed), pushed.digest);
   }
 }
 

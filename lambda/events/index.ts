@@ -1,6 +1,6 @@
 export { EventsError, WebhookPayloadError, CleanupMessageError } from './errors';
 export * from './limits';
-export type { PushedRepository, ParsedNotification, NotificationFormat } from './pushes';
+export type { PushedRepository, PushedTag, ParsedNotification, NotificationFormat } from './pushes';
 export { DISTRIBUTION_EVENTS_V1, DISTRIBUTION_EVENTS_V2, REGSWEEP_USER_AGENT_PREFIX } from './distribution';
 export {
   HARBOR_PUSH_ARTIFACT,
@@ -19,6 +19,7 @@ export { acceptWebhook, type WebhookRequest, type WebhookDecision, type WebhookO
 export {
   parseCleanupMessage,
   toCleanupMessages,
+  continuationOf,
   toQueueBatches,
   type CleanupMessage,
   type QueueEntry,

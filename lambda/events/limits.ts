@@ -14,6 +14,24 @@ export const MAX_EVENT_ID_LENGTH = 128;
 /** The most event ids carried by one queue message; a repository with more is split into several messages. */
 export const MAX_EVENT_IDS_PER_MESSAGE = 500;
 
+/**
+ * The most pushed tags (`pushed`) carried by one queue message: at most 128 + 160 characters and
+ * some JSON each, so about 30 KiB, beside at most 500 event ids of 128 characters (about 65 KiB),
+ * well inside SQS's 256 KiB per message. A repository with more distinct pushed tags in one
+ * notification gets a message with the first ones and `pushedTruncated: true`, which the worker
+ * only plans (it cannot hold what it was not told), leaving the removals to the next run.
+ */
+export const MAX_PUSHED_PER_MESSAGE = 100;
+
+/** The longest digest accepted in a queue message's `pushed`, in characters (sha512 is 135). */
+export const MAX_DIGEST_LENGTH = 160;
+
+/**
+ * How many continuations of one cleanup the worker queues when it nears its deadline; past that the
+ * message fails (and, after the queue's retries, lands in the dead-letter queue).
+ */
+export const MAX_CONTINUATIONS = 20;
+
 /** SQS SendMessageBatch takes at most this many entries. */
 export const MAX_QUEUE_BATCH_ENTRIES = 10;
 

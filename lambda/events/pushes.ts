@@ -1,12 +1,24 @@
 import { createHash } from 'node:crypto';
-import { isRepositoryName, isTag } from '../domain';
+import { isDigest, isRepositoryName, isTag, type Digest } from '../domain';
 import { MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_ENVELOPE } from './limits';
+
+/** A tag an event says was pushed, and the digest it was pushed at. */
+export interface PushedTag {
+  tag: string;
+  digest: Digest;
+}
 
 /** A repository named by accepted push events, with the event ids (for dedup) and tags pushed. */
 export interface PushedRepository {
   repository: string;
   eventIds: string[];
   tags: string[];
+  /**
+   * Each tag's last push with a valid digest, in first-seen order: the registry notifies before it
+   * links a tag, so these digests are held until their tags resolve to them. A push whose event
+   * has no valid digest still queues its repository, but holds nothing.
+   */
+  pushed: PushedTag[];
 }
 
 /** The notification formats understood by {@link parseNotification}. */
@@ -51,21 +63,28 @@ export function sha256Hex(value: string): string {
  */
 export class PushCollector {
   public ignored = 0;
-  private readonly byRepository = new Map<string, { eventIds: Set<string>; tags: Set<string> }>();
+  private readonly byRepository = new Map<
+    string,
+    { eventIds: Set<string>; tags: Set<string>; pushed: Map<string, Digest> }
+  >();
 
-  /** Records one push; returns false (and counts it ignored) when the repository or tag is invalid. */
-  public add(repository: unknown, tag: unknown, eventId: string): boolean {
+  /**
+   * Records one push; returns false (and counts it ignored) when the repository or tag is invalid.
+   * A later push of the same tag replaces its digest: only what the tag is to resolve to is held.
+   */
+  public add(repository: unknown, tag: unknown, eventId: string, digest?: unknown): boolean {
     if (!isRepositoryName(repository) || !isTag(tag)) {
       this.ignored += 1;
       return false;
     }
     let entry = this.byRepository.get(repository);
     if (!entry) {
-      entry = { eventIds: new Set(), tags: new Set() };
+      entry = { eventIds: new Set(), tags: new Set(), pushed: new Map() };
       this.byRepository.set(repository, entry);
     }
     entry.eventIds.add(eventId);
     entry.tags.add(tag);
+    if (isDigest(digest)) entry.pushed.set(tag, digest);
     return true;
   }
 
@@ -80,6 +99,7 @@ export class PushCollector {
       repository,
       eventIds: [...entry.eventIds],
       tags: [...entry.tags],
+      pushed: [...entry.pushed].map(([tag, digest]) => ({ tag, digest })),
     }));
   }
 }

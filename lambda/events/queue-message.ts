@@ -1,14 +1,17 @@
 import * as z from 'zod/mini';
-import { repositoryNameProblem } from '../domain';
+import { isDigest, isTag, repositoryNameProblem } from '../domain';
 import { CleanupMessageError } from './errors';
 import {
+  MAX_CONTINUATIONS,
+  MAX_DIGEST_LENGTH,
   MAX_EVENT_ID_LENGTH,
   MAX_EVENT_IDS_PER_MESSAGE,
+  MAX_PUSHED_PER_MESSAGE,
   MAX_QUEUE_BATCH_BYTES,
   MAX_QUEUE_BATCH_ENTRIES,
   MAX_SQS_ID_LENGTH,
 } from './limits';
-import { sha256Hex, type PushedRepository } from './pushes';
+import { sha256Hex, type PushedRepository, type PushedTag } from './pushes';
 
 /** The SQS message body of DESIGN.md: one repository to clean, and why. */
 export interface CleanupMessage {
@@ -16,6 +19,20 @@ export interface CleanupMessage {
   trigger: 'push' | 'schedule';
   /** The webhook event ids behind a push message; empty for a scheduled one. */
   eventIds: string[];
+  /**
+   * What the push events said was pushed (at most {@link MAX_PUSHED_PER_MESSAGE}): the registry
+   * notifies before it links a tag, so the worker holds these digests until their tags resolve.
+   */
+  pushed?: PushedTag[];
+  /** True when the events named more pushed tags than a message carries: the worker only plans. */
+  pushedTruncated?: boolean;
+  /** The run this cleanup belongs to (schedule: the run whose budget applies); kept by continuations. */
+  runId?: string;
+  /**
+   * 0 (or absent) for the first message; n for the n-th continuation the worker queued when it
+   * neared its deadline (at most {@link MAX_CONTINUATIONS}).
+   */
+  continuation?: number;
 }
 
 /** One `SendMessageBatch` entry for the FIFO queue. */
@@ -53,6 +70,45 @@ const cleanupMessageSchema = z.object({
       .check(z.maxLength(MAX_EVENT_IDS_PER_MESSAGE, `expected at most ${MAX_EVENT_IDS_PER_MESSAGE} ids`)),
     [],
   ),
+  pushed: z.optional(
+    z
+      .array(
+        z.object({
+          tag: z.string('expected a string').check((ctx) => {
+            if (!isTag(ctx.value))
+              ctx.issues.push({ code: 'custom', message: 'expected a tag', input: ctx.value });
+          }),
+          digest: z
+            .string('expected a string')
+            .check(
+              z.maxLength(MAX_DIGEST_LENGTH, `expected at most ${MAX_DIGEST_LENGTH} characters`),
+              (ctx) => {
+                if (!isDigest(ctx.value))
+                  ctx.issues.push({ code: 'custom', message: 'expected a digest', input: ctx.value });
+              },
+            ),
+        }),
+        'expected a list of pushed tags',
+      )
+      .check(z.maxLength(MAX_PUSHED_PER_MESSAGE, `expected at most ${MAX_PUSHED_PER_MESSAGE} pushed tags`)),
+  ),
+  pushedTruncated: z.optional(z.boolean('expected true or false')),
+  runId: z.optional(
+    z
+      .string('expected a string')
+      .check(
+        z.minLength(1, 'expected a non-empty id'),
+        z.maxLength(MAX_EVENT_ID_LENGTH, `expected at most ${MAX_EVENT_ID_LENGTH} characters`),
+      ),
+  ),
+  continuation: z.optional(
+    z
+      .int('expected a whole number')
+      .check(
+        z.gte(0, 'expected 0 or more'),
+        z.lte(MAX_CONTINUATIONS, `expected at most ${MAX_CONTINUATIONS}`),
+      ),
+  ),
 });
 
 /**
@@ -70,23 +126,46 @@ export function parseCleanupMessage(body: string): CleanupMessage {
   return validate(value);
 }
 
-/** The queue messages for the repositories accepted by the webhook gate. */
+/**
+ * The queue messages for the repositories accepted by the webhook gate, each with what was pushed
+ * (the first {@link MAX_PUSHED_PER_MESSAGE} tags; `pushedTruncated` says when there were more).
+ */
 export function toCleanupMessages(repositories: readonly PushedRepository[]): CleanupMessage[] {
-  return repositories.map(({ repository, eventIds }) => ({
+  return repositories.map(({ repository, eventIds, pushed }) => ({
     repository,
     trigger: 'push',
     eventIds: [...eventIds],
+    pushed: pushed.slice(0, MAX_PUSHED_PER_MESSAGE).map((entry) => ({ ...entry })),
+    ...(pushed.length > MAX_PUSHED_PER_MESSAGE && { pushedTruncated: true }),
   }));
+}
+
+/**
+ * The message that carries on a cleanup the worker stopped before its deadline: the same
+ * repository, trigger, run, event ids and pushed tags, with the next continuation number.
+ *
+ * @throws CleanupMessageError when the message is already its {@link MAX_CONTINUATIONS}-th continuation.
+ */
+export function continuationOf(message: CleanupMessage): CleanupMessage {
+  const next = (message.continuation ?? 0) + 1;
+  if (next > MAX_CONTINUATIONS) {
+    throw new CleanupMessageError(
+      `${message.repository}: still not done after ${MAX_CONTINUATIONS} continuations; not queueing another`,
+    );
+  }
+  return { ...message, continuation: next };
 }
 
 /**
  * Builds `SendMessageBatch` entries, at most 10 per batch and 256 KiB of bodies per batch.
  * The group is the repository; the deduplication id is the sha256 of the repository and its sorted
- * event ids (push), or of the repository and `runId` (schedule), so a retried webhook post or a
- * re-run of the same schedule is dropped by SQS. A push message with more than
- * {@link MAX_EVENT_IDS_PER_MESSAGE} ids is split into several messages of sorted ids.
+ * event ids (push), or of the repository and `runId` (the message's, else `options.runId`:
+ * schedule), so a retried webhook post or a re-run of the same schedule is dropped by SQS; a
+ * continuation adds its number, so each is its own message. A push message with more than
+ * {@link MAX_EVENT_IDS_PER_MESSAGE} ids is split into several messages of sorted ids, each with
+ * the same `pushed`.
  *
- * @throws CleanupMessageError for an invalid message, or a schedule message without `runId`.
+ * @throws CleanupMessageError for an invalid message, or a schedule message without a `runId`.
  */
 export function toQueueBatches(
   messages: readonly CleanupMessage[],
@@ -124,7 +203,8 @@ function validate(value: unknown): CleanupMessage {
       cause: result.error,
     });
   }
-  return result.data;
+  // The schema checked each digest with isDigest.
+  return result.data as CleanupMessage;
 }
 
 function splitByEventIds(message: CleanupMessage): CleanupMessage[] {
@@ -138,7 +218,22 @@ function splitByEventIds(message: CleanupMessage): CleanupMessage[] {
   return chunks;
 }
 
-function deduplicationId(message: CleanupMessage, runId: string | undefined): string {
+function deduplicationId(message: CleanupMessage, optionRunId: string | undefined): string {
+  const runId = message.runId ?? optionRunId;
+  if (message.continuation) {
+    // Unique per continuation of the same cleanup; the same continuation queued twice dedups.
+    const eventIds = [...new Set(message.eventIds)].sort();
+    return sha256Hex(
+      JSON.stringify([
+        'continuation',
+        message.repository,
+        message.trigger,
+        runId ?? null,
+        eventIds,
+        message.continuation,
+      ]),
+    );
+  }
   if (message.trigger === 'push') {
     const eventIds = [...new Set(message.eventIds)].sort();
     return sha256Hex(JSON.stringify(['push', message.repository, eventIds]));

@@ -36,7 +36,7 @@ export function createSweepHandler(deps: SweepDependencies) {
     const result = await enqueueCleanups(
       sqs,
       environment.queueUrl as string,
-      covered.map((repository) => ({ repository, trigger: 'schedule' as const, eventIds: [] })),
+      covered.map((repository) => ({ repository, trigger: 'schedule' as const, eventIds: [], runId })),
       { runId },
     );
     logger.info('scheduled sweep queued', {

@@ -11,6 +11,13 @@ export interface ReceivedMessage {
   readonly deduplicationId?: string;
 }
 
+/** One ChangeMessageVisibility call as the fake received it. */
+export interface VisibilityChange {
+  readonly queueUrl: string;
+  readonly receiptHandle: string;
+  readonly visibilityTimeout: number;
+}
+
 export interface AwsFakeOptions {
   /** Secret values by ARN or name, as the SecretString. */
   readonly secrets?: Record<string, string>;
@@ -19,12 +26,13 @@ export interface AwsFakeOptions {
 /**
  * A local stand-in for the two AWS APIs regsweep calls, speaking their real wire protocol (AWS
  * JSON 1.0/1.1 with `X-Amz-Target`), so the real SDK clients are exercised end to end:
- * Secrets Manager `GetSecretValue` and SQS `SendMessageBatch` (answering the MD5 of each body,
- * which the SDK verifies). Point the SDK at it with `AWS_ENDPOINT_URL_SECRETS_MANAGER` and
+ * Secrets Manager `GetSecretValue`, SQS `SendMessageBatch` (answering the MD5 of each body,
+ * which the SDK verifies) and SQS `ChangeMessageVisibility` (recorded). Point the SDK at it with `AWS_ENDPOINT_URL_SECRETS_MANAGER` and
  * `AWS_ENDPOINT_URL_SQS` (see `awsEnv`).
  */
 export class AwsFake {
   public readonly messages: ReceivedMessage[] = [];
+  public readonly visibilityChanges: VisibilityChange[] = [];
   public readonly calls: string[] = [];
   public secrets: Record<string, string>;
   /** Entry ids (or `*`) that SendMessageBatch reports as failed, to exercise partial failures. */
@@ -95,6 +103,13 @@ export class AwsFake {
         return this.getSecretValue(input, response);
       case 'AmazonSQS.SendMessageBatch':
         return this.sendMessageBatch(input, response);
+      case 'AmazonSQS.ChangeMessageVisibility':
+        this.visibilityChanges.push({
+          queueUrl: String(input.QueueUrl),
+          receiptHandle: String(input.ReceiptHandle),
+          visibilityTimeout: Number(input.VisibilityTimeout),
+        });
+        return respond(response, 200, {});
       default:
         respond(response, 400, { __type: 'UnknownOperationException', message: `unsupported: ${target}` });
     }

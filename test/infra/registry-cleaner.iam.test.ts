@@ -66,7 +66,7 @@ describe('Construct: RegistryCleaner (IAM)', () => {
 
   afterAll(() => testApp.dispose());
 
-  it('lets each function write its own log group, read the secret, and send (producers) or consume (worker)', () => {
+  it('lets each function write its own log group, read the secret, send, and the worker consume', () => {
     // Prepare
     const secret = { Ref: logicalIdOf(defaults, 'AWS::SecretsManager::Secret', 'RegistryCleanerSecret') };
     const queue = { 'Fn::GetAtt': [logicalIdOf(defaults, 'AWS::SQS::Queue', 'RegistryCleanerQueue'), 'Arn'] };
@@ -88,13 +88,15 @@ describe('Construct: RegistryCleaner (IAM)', () => {
     // Assess
     expect(grantsOf(defaults, 'Webhook')).toEqual({ ...common('Webhook'), ...send });
     expect(grantsOf(defaults, 'Sweep')).toEqual({ ...common('Sweep'), ...send });
+    // The worker queues continuations, and re-times messages whose pushed tags are not linked yet.
     expect(grantsOf(defaults, 'Worker')).toEqual({
       ...common('Worker'),
       'sqs:ReceiveMessage': [queue],
       'sqs:ChangeMessageVisibility': [queue],
       'sqs:DeleteMessage': [queue],
-      'sqs:GetQueueAttributes': [queue],
-      'sqs:GetQueueUrl': [queue],
+      'sqs:SendMessage': [queue],
+      'sqs:GetQueueAttributes': [queue, queue],
+      'sqs:GetQueueUrl': [queue, queue],
     });
   });
 

@@ -159,7 +159,7 @@ describe('Construct: RegistryCleaner', () => {
     }
   });
 
-  it('gives each function the Lambda contract environment, the queue URL to the producers only', () => {
+  it('gives each function the Lambda contract environment and the queue URL (the worker queues continuations)', () => {
     // Prepare: the policy as the functions must receive it, validated and normalized.
     const policyJson = JSON.stringify(parsePolicy(readFileSync(EXAMPLE_POLICY, 'utf8')).document);
     const secret = { Ref: logicalIdOf(defaults, 'AWS::SecretsManager::Secret', 'RegistryCleanerSecret') };
@@ -177,7 +177,7 @@ describe('Construct: RegistryCleaner', () => {
       (functionProps(defaults, name).Environment as { Variables: unknown }).Variables;
     expect(variables('Webhook')).toEqual({ ...common, ...queueUrl });
     expect(variables('Sweep')).toEqual({ ...common, ...queueUrl });
-    expect(variables('Worker')).toEqual(common);
+    expect(variables('Worker')).toEqual({ ...common, ...queueUrl });
   });
 
   it("calls the policy's registry when no registryUrl is given", () => {

@@ -56,6 +56,34 @@ describe('Handler: webhook', () => {
     expect(web?.deduplicationId).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('carries in each message the tags the events pushed, each with its digest', async () => {
+    // Act
+    await handler(loadEventFixture('function-url-distribution-base64'));
+
+    // Assess: the registry notifies before it links a tag; the worker holds these digests.
+    const pushed = Object.fromEntries(
+      fake.messages.map((message) => {
+        const body = JSON.parse(message.body) as { repository: string; pushed?: unknown };
+        return [body.repository, body.pushed];
+      }),
+    );
+    expect(pushed).toEqual({
+      'apps/web': [
+        {
+          tag: 'main-1a2b3c4',
+          digest: 'sha256:769b3caf35bfc73b270f28f14e38a4be078f05887d7e7a2eb902738f088df247',
+        },
+        { tag: 'v1.2.3', digest: 'sha256:3a9c391ac85a8e0cb3b915cd87124fe43503f2129ac1670909ab7a599e82ad7d' },
+      ],
+      'apps/api': [
+        {
+          tag: 'pr-42-0f1e2d3',
+          digest: 'sha256:14c2529eb4498c5d1ffd6915d05bf58a91bdda796af59f41d480d11c099d0479',
+        },
+      ],
+    });
+  });
+
   it.each<[EventFixtureName, string[]]>([
     ['function-url-distribution-v2-base64', ['apps/worker']],
     ['function-url-harbor-json', ['apps/web']],

@@ -96,6 +96,29 @@ describe('Handler: worker', () => {
     }
   });
 
+  it('only plans a message told of more pushes than a message carries (it cannot hold the rest)', async () => {
+    // Prepare
+    await pushBuilds(registry.url, 'apps/web', 4);
+    const body = JSON.stringify({
+      repository: 'apps/web',
+      trigger: 'push',
+      eventIds: ['e1'],
+      pushed: [],
+      pushedTruncated: true,
+    });
+    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    try {
+      // Act
+      const response = await handler(sqsEvent(body));
+
+      // Assess: nothing removed, and nothing to retry.
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await listTagsRaw(registry.url, 'apps/web')).toHaveLength(4);
+    } finally {
+      restore();
+    }
+  });
+
   it('reports only the failed message, and every later one of its FIFO group', async () => {
     // Prepare: a broken message first in its group, a good one for another repository.
     await pushBuilds(registry.url, 'apps/api', 3);

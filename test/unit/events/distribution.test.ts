@@ -60,6 +60,12 @@ describe('Function: parseNotification (distribution)', () => {
             repository: 'apps/web',
             eventIds: ['57faf402-3897-401c-8c8a-e1cf9ee1fd54'],
             tags: ['main-1a2b3c4'],
+            pushed: [
+              {
+                tag: 'main-1a2b3c4',
+                digest: 'sha256:769b3caf35bfc73b270f28f14e38a4be078f05887d7e7a2eb902738f088df247',
+              },
+            ],
           },
         ],
       });
@@ -88,11 +94,27 @@ describe('Function: parseNotification (distribution)', () => {
           repository: 'apps/web',
           eventIds: ['57faf402-3897-401c-8c8a-e1cf9ee1fd54', 'f92d273c-30be-4c39-88f4-fec9285314f8'],
           tags: ['main-1a2b3c4', 'v1.2.3'],
+          pushed: [
+            {
+              tag: 'main-1a2b3c4',
+              digest: 'sha256:769b3caf35bfc73b270f28f14e38a4be078f05887d7e7a2eb902738f088df247',
+            },
+            {
+              tag: 'v1.2.3',
+              digest: 'sha256:3a9c391ac85a8e0cb3b915cd87124fe43503f2129ac1670909ab7a599e82ad7d',
+            },
+          ],
         },
         {
           repository: 'apps/api',
           eventIds: ['c1f2e3d4-5a6b-4c7d-8e9f-a0b1c2d3e4f5'],
           tags: ['pr-42-0f1e2d3'],
+          pushed: [
+            {
+              tag: 'pr-42-0f1e2d3',
+              digest: 'sha256:14c2529eb4498c5d1ffd6915d05bf58a91bdda796af59f41d480d11c099d0479',
+            },
+          ],
         },
       ]);
       expect(parsed.ignored).toBe(10);
@@ -104,7 +126,17 @@ describe('Function: parseNotification (distribution)', () => {
 
       // Assess
       expect(parsed.repositories).toEqual([
-        { repository: 'apps/worker', eventIds: ['5f0e8d1c-7a2b-4c3d-9e8f-1a2b3c4d5e6f'], tags: ['1.4.0'] },
+        {
+          repository: 'apps/worker',
+          eventIds: ['5f0e8d1c-7a2b-4c3d-9e8f-1a2b3c4d5e6f'],
+          tags: ['1.4.0'],
+          pushed: [
+            {
+              tag: '1.4.0',
+              digest: 'sha256:87eba76e7f3164534045ba922e7770fb58bbd14ad732bbf5ba6f11cc56989e6e',
+            },
+          ],
+        },
       ]);
     });
   });
@@ -209,7 +241,37 @@ describe('Function: parseNotification (distribution)', () => {
 
       // Assess
       expect(parsed.repositories).toEqual([
-        { repository: 'apps/web', eventIds: ['a', 'b'], tags: ['one', 'two'] },
+        {
+          repository: 'apps/web',
+          eventIds: ['a', 'b'],
+          tags: ['one', 'two'],
+          pushed: [
+            { tag: 'one', digest: DIGEST },
+            { tag: 'two', digest: DIGEST },
+          ],
+        },
+      ]);
+    });
+
+    it('keeps the last digest pushed under each tag, and holds nothing for a push without a valid digest', () => {
+      // Act
+      const later = `sha256:${'b'.repeat(64)}`;
+      const parsed = parseNotification(
+        envelope(
+          pushEvent({ id: 'a', target: { tag: 'prod' } }),
+          pushEvent({ id: 'b', target: { tag: 'prod', digest: later } }),
+          pushEvent({ id: 'c', target: { tag: 'odd', digest: 'not-a-digest' } }),
+        ),
+      );
+
+      // Assess: the repository is queued for all three; only valid digests are held.
+      expect(parsed.repositories).toEqual([
+        {
+          repository: 'apps/web',
+          eventIds: ['a', 'b', 'c'],
+          tags: ['prod', 'odd'],
+          pushed: [{ tag: 'prod', digest: later }],
+        },
       ]);
     });
 

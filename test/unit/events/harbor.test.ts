@@ -37,7 +37,17 @@ describe('Function: parseNotification (Harbor default format)', () => {
     expect(parsed.format).toBe('harbor');
     expect(parsed.ignored).toBe(0);
     expect(parsed.repositories).toEqual([
-      { repository: 'apps/web', eventIds: [expect.stringMatching(/^[0-9a-f]{64}$/)], tags: ['v1.2.3'] },
+      {
+        repository: 'apps/web',
+        eventIds: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+        tags: ['v1.2.3'],
+        pushed: [
+          {
+            tag: 'v1.2.3',
+            digest: 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8',
+          },
+        ],
+      },
     ]);
   });
 
@@ -93,7 +103,12 @@ describe('Function: parseNotification (Harbor default format)', () => {
 
     // Assess
     expect(parsed.repositories).toEqual([
-      { repository: 'apps/web', eventIds: [expect.any(String)], tags: ['stable'] },
+      {
+        repository: 'apps/web',
+        eventIds: [expect.any(String)],
+        tags: ['stable'],
+        pushed: [{ tag: 'stable', digest: DIGEST }],
+      },
     ]);
     expect(parsed.ignored).toBe(2);
   });
@@ -146,6 +161,12 @@ describe('Function: parseNotification (Harbor CloudEvents)', () => {
           repository: 'apps/web',
           eventIds: ['66e18103-09c1-41f6-982f-37df223f3eeb'],
           tags: ['main-1a2b3c4'],
+          pushed: [
+            {
+              tag: 'main-1a2b3c4',
+              digest: 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8',
+            },
+          ],
         },
       ],
     });
@@ -161,8 +182,10 @@ describe('Function: parseNotification (Harbor CloudEvents)', () => {
     // Act
     const parsed = parseNotification(harborCloudEvent(HARBOR_CLOUDEVENTS_PUSHED, data));
 
-    // Assess
-    expect(parsed.repositories).toEqual([{ repository: 'apps/api', eventIds: ['ce-1'], tags: ['v2'] }]);
+    // Assess: no digest in the resource, so nothing to hold.
+    expect(parsed.repositories).toEqual([
+      { repository: 'apps/api', eventIds: ['ce-1'], tags: ['v2'], pushed: [] },
+    ]);
   });
 
   it.each(['harbor.artifact.deleted', 'harbor.artifact.pulled', 'harbor.scan.completed'])(

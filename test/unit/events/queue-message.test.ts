@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import {
   CleanupMessageError,
+  continuationOf,
+  MAX_CONTINUATIONS,
   MAX_EVENT_IDS_PER_MESSAGE,
+  MAX_PUSHED_PER_MESSAGE,
   MAX_QUEUE_BATCH_BYTES,
   parseCleanupMessage,
   toCleanupMessages,
@@ -83,10 +86,118 @@ describe('Function: parseCleanupMessage', () => {
 describe('Function: toCleanupMessages', () => {
   it('makes one push message per accepted repository', () => {
     // Act
-    const messages = toCleanupMessages([{ repository: 'apps/web', eventIds: ['a', 'b'], tags: ['v1'] }]);
+    const pushed = [{ tag: 'v1', digest: `sha256:${'a'.repeat(64)}` as const }];
+    const messages = toCleanupMessages([
+      { repository: 'apps/web', eventIds: ['a', 'b'], tags: ['v1'], pushed },
+    ]);
 
     // Assess
-    expect(messages).toEqual([{ repository: 'apps/web', trigger: 'push', eventIds: ['a', 'b'] }]);
+    expect(messages).toEqual([{ repository: 'apps/web', trigger: 'push', eventIds: ['a', 'b'], pushed }]);
+  });
+
+  it(`carries at most ${MAX_PUSHED_PER_MESSAGE} pushed tags, and says when there were more`, () => {
+    // Prepare
+    const pushed = Array.from({ length: MAX_PUSHED_PER_MESSAGE + 1 }, (_, n) => ({
+      tag: `t-${n}`,
+      digest: `sha256:${n.toString(16).padStart(64, '0')}` as const,
+    }));
+
+    // Act
+    const [message] = toCleanupMessages([{ repository: 'apps/web', eventIds: ['a'], tags: [], pushed }]);
+
+    // Assess: the body stays small, and parses back.
+    expect(message?.pushed).toEqual(pushed.slice(0, MAX_PUSHED_PER_MESSAGE));
+    expect(message?.pushedTruncated).toBe(true);
+    const [entry] = toQueueBatches([message!])[0]!;
+    expect(Buffer.byteLength(entry!.MessageBody)).toBeLessThan(64 * 1024);
+    expect(parseCleanupMessage(entry!.MessageBody)).toEqual(message);
+  });
+});
+
+describe('Function: continuationOf', () => {
+  it('keeps repository, trigger, run, event ids and pushes, and counts up to a bounded number', () => {
+    // Prepare
+    const first: CleanupMessage = {
+      repository: 'apps/web',
+      trigger: 'schedule',
+      eventIds: [],
+      runId: 'run-1',
+      pushed: [{ tag: 'prod', digest: `sha256:${'c'.repeat(64)}` }],
+    };
+
+    // Act
+    const second = continuationOf(first);
+    let last = second;
+    for (let n = 2; n <= MAX_CONTINUATIONS; n += 1) last = continuationOf(last);
+
+    // Assess
+    expect(second).toEqual({ ...first, continuation: 1 });
+    expect(last.continuation).toBe(MAX_CONTINUATIONS);
+    expect(() => continuationOf(last)).toThrow(CleanupMessageError);
+  });
+
+  it('gives each continuation its own deduplication id, in the same message group', () => {
+    // Prepare
+    const first = push('apps/web', ['e1']);
+
+    // Act
+    const entries = [first, continuationOf(first), continuationOf(continuationOf(first))].map(
+      (message) => toQueueBatches([message])[0]![0]!,
+    );
+
+    // Assess
+    expect(new Set(entries.map((entry) => entry.MessageDeduplicationId)).size).toBe(3);
+    expect(new Set(entries.map((entry) => entry.MessageGroupId))).toEqual(new Set(['apps/web']));
+  });
+});
+
+describe('Function: parseCleanupMessage (pushed and continuations)', () => {
+  it('reads pushed, runId and continuation', () => {
+    // Prepare
+    const body = {
+      repository: 'apps/web',
+      trigger: 'push',
+      eventIds: ['e1'],
+      pushed: [{ tag: 'prod', digest: `sha256:${'d'.repeat(64)}` }],
+      runId: 'run-1',
+      continuation: 3,
+    };
+
+    // Act & Assess
+    expect(parseCleanupMessage(JSON.stringify(body))).toEqual(body);
+  });
+
+  it.each([
+    [
+      'a pushed digest that is not one',
+      { pushed: [{ tag: 'prod', digest: 'sha256:nothex' }] },
+      'pushed.0.digest:',
+    ],
+    [
+      'a pushed tag that is not one',
+      { pushed: [{ tag: '-bad', digest: `sha256:${'d'.repeat(64)}` }] },
+      'pushed.0.tag:',
+    ],
+    [
+      'too many pushed tags',
+      {
+        pushed: Array.from({ length: MAX_PUSHED_PER_MESSAGE + 1 }, () => ({
+          tag: 'a',
+          digest: `sha256:${'d'.repeat(64)}`,
+        })),
+      },
+      'pushed:',
+    ],
+    ['a continuation past the bound', { continuation: MAX_CONTINUATIONS + 1 }, 'continuation:'],
+    ['a negative continuation', { continuation: -1 }, 'continuation:'],
+  ])('rejects %s, naming the field', (_case, extra, message) => {
+    // Act
+    const parse = () =>
+      parseCleanupMessage(JSON.stringify({ repository: 'team/app', trigger: 'push', ...extra }));
+
+    // Assess
+    expect(parse).toThrow(CleanupMessageError);
+    expect(parse).toThrow(message);
   });
 });
 
