@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isDigest, isRepositoryName, isTag, type Digest } from '../domain';
+import { asJsonObject, isDigest, isRepositoryName, isTag, type Digest } from '../domain';
 import { MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_ENVELOPE } from './limits';
 
 /** A tag an event says was pushed, and the digest it was pushed at. */
@@ -105,11 +105,7 @@ export class PushCollector {
 }
 
 /** The value as a plain JSON object, or undefined for arrays, null and primitives. */
-export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
+export const asRecord = asJsonObject;
 
 /** An own property of a parsed JSON object (never one inherited from Object.prototype). */
 export function field(record: Record<string, unknown> | undefined, key: string): unknown {

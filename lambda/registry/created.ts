@@ -4,6 +4,8 @@
  * stamp 1970, which says nothing about age, so such dates count as unknown.
  */
 
+import { asJsonObject } from '../domain';
+
 /** The OCI annotation (and conventional label) holding the build time. */
 export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 /** Dates before this are placeholders (the epoch of reproducible builds), not build times. */
@@ -54,8 +56,4 @@ export function newestDate(dates: ReadonlyArray<Date | undefined>): Date | undef
   return newest;
 }
 
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
+const record = asJsonObject;
