@@ -17,9 +17,14 @@ export class NotificationListener {
     request.on('end', () => {
       this.posts.push({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) });
       response.writeHead(202).end();
+      for (const waiter of this.waiters.filter((entry) => this.posts.length >= entry.count)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(this.posts);
+      }
     });
   });
 
+  private readonly waiters: Array<{ count: number; resolve: (posts: ReceivedPost[]) => void }> = [];
   private origin?: string;
 
   public async start(): Promise<this> {
@@ -32,14 +37,10 @@ export class NotificationListener {
     return `${this.origin}/`;
   }
 
-  /** Resolves once `count` posts arrived; fails after `timeoutMs`. */
-  public async waitForPosts(count: number, timeoutMs = 10_000): Promise<ReceivedPost[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.posts.length < count) {
-      if (Date.now() > deadline) throw new Error(`${this.posts.length} of ${count} notifications arrived`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return this.posts;
+  /** Resolves once `count` posts arrived (no poll: the test's timeout is the bound). */
+  public waitForPosts(count: number): Promise<ReceivedPost[]> {
+    if (this.posts.length >= count) return Promise.resolve(this.posts);
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
   public async stop(): Promise<void> {

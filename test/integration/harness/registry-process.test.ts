@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-
-import { listenOnLoopback } from '../../../tools/ports';
 import { rawRequest } from '../../../tools/raw-http';
 import { deleteManifestRaw, headDigestRaw, listCatalogRaw, pushImage } from '../../../tools/pusher';
+import { startNotificationRelay } from '../../helpers/notification-relay';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
 describe('Function: startRegistry', () => {
@@ -104,46 +102,29 @@ describe('Function: startRegistry', () => {
 
   it('posts push notifications with the configured headers to a loopback endpoint', async () => {
     // Prepare
-    const received: Array<{ authorization?: string; contentType?: string; body: string }> = [];
-    const endpoint = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        received.push({
-          authorization: request.headers.authorization,
-          contentType: request.headers['content-type'],
-          body: Buffer.concat(chunks).toString(),
-        });
-        response.writeHead(200).end();
-      });
-    });
-    const origin = await listenOnLoopback(endpoint);
+    const relay = await startNotificationRelay();
     registry = await startRegistry({
-      notifications: [{ url: `${origin}/webhook`, headers: { Authorization: ['Bearer hook-token'] } }],
+      notifications: [{ url: relay.url, headers: { Authorization: ['Bearer hook-token'] } }],
     });
 
     try {
-      // Act
+      // Act: the relay resolves once a post names the push (no poll: jest's timeout is the bound).
       const pushed = await pushImage(registry.url, 'team/app', 'v1');
-      const deadline = Date.now() + 5_000;
-      const manifestPush = (): unknown =>
-        received
-          .flatMap(
-            ({ body }) => JSON.parse(body).events as Array<{ action: string; target: { tag?: string } }>,
-          )
-          .find((event) => event.action === 'push' && event.target.tag === 'v1');
-      while (!manifestPush() && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await relay.pushed('team/app', 'v1');
 
       // Assess
-      expect(manifestPush()).toMatchObject({ target: { digest: pushed.digest, repository: 'team/app' } });
-      expect(received[0]).toMatchObject({
+      const events = relay.posts.flatMap(
+        ({ body }) => JSON.parse(body).events as Array<{ action: string; target: { tag?: string } }>,
+      );
+      expect(events.find((event) => event.action === 'push' && event.target.tag === 'v1')).toMatchObject({
+        target: { digest: pushed.digest, repository: 'team/app' },
+      });
+      expect(relay.posts[0]?.headers).toMatchObject({
         authorization: 'Bearer hook-token',
-        contentType: 'application/vnd.docker.distribution.events.v1+json',
+        'content-type': 'application/vnd.docker.distribution.events.v1+json',
       });
     } finally {
-      endpoint.closeAllConnections();
-      await new Promise((resolve) => endpoint.close(resolve));
+      await relay.stop();
     }
   });
 

@@ -262,7 +262,6 @@ describe('Class: RegistryClient against a hostile registry', () => {
 
       expect(error).toBeInstanceOf(RegistryError);
       expect((error as Error).message).toMatch(/more than [\d,]+ (tags|entries)/);
-      expect(Date.now() - started).toBeLessThan(30_000);
       recordMeasurement('endless-pages', { pages, listed, ms: Date.now() - started });
     });
   });
