@@ -1,71 +1,31 @@
-import { baseMediaType } from '../domain';
-import { collectDistributionEvents, isDistributionEnvelope } from './distribution';
-import { WebhookPayloadError } from './errors';
-import {
-  CLOUDEVENTS_JSON,
-  collectHarborCloudEvent,
-  collectHarborDefault,
-  isHarborCloudEvent,
-  isHarborDefault,
-} from './harbor';
-import { asRecord, field, PushCollector, type NotificationFormat, type ParsedNotification } from './pushes';
+import { REGSWEEP_USER_AGENT_PREFIX } from './distribution';
+import { readNotification, type ReadNotification } from './envelope';
+import { PushCollector, type ParsedNotification } from './pushes';
 
 /**
- * Parses a notification body: a distribution envelope (`{"events":[...]}`), Harbor's default
- * format or a Harbor CloudEvent. The format is detected from the body's shape; the content type
- * only matters for `application/cloudevents+json`, whose body must then be a CloudEvent.
+ * The cleanups a notification body asks for: one entry per repository named by a manifest push
+ * with a valid tag, with the event ids (for dedup) and the digests pushed (held until their tags
+ * resolve). Read by {@link readNotification}, the same parse the ledger's events come from.
  *
- * A valid envelope with nothing to act on yields no repositories (the caller answers 2xx, so the
- * registry does not retry it forever); events with invalid repository names or tags are counted in
- * `ignored`, they do not fail the envelope.
+ * Everything else is counted in `ignored`: blob events, pulls, mounts, deletes (regsweep's own
+ * deletions are echoed back as delete events), pushes by digest, pushes made by regsweep (its
+ * placeholder and restored manifests), events with an invalid repository name or tag, and those
+ * beyond {@link MAX_EVENTS_PER_ENVELOPE}. A valid envelope with nothing to act on yields no
+ * repositories (the caller answers 2xx, so the registry does not retry it forever).
  *
  * @throws WebhookPayloadError for malformed JSON, a body that is not an object, or an unknown shape.
  */
 export function parseNotification(body: string, contentType?: string): ParsedNotification {
-  const envelope = asRecord(parseJson(body));
-  if (!envelope) throw new WebhookPayloadError('notification body is not a JSON object');
-  const format = detectFormat(envelope, baseMediaType(contentType));
-  const collector = new PushCollector();
-  switch (format) {
-    case 'distribution':
-      if (!collectDistributionEvents(envelope, collector)) {
-        throw new WebhookPayloadError("notification 'events' is not an array");
-      }
-      break;
-    case 'harbor':
-      collectHarborDefault(envelope, collector);
-      break;
-    case 'harbor-cloudevents':
-      collectHarborCloudEvent(envelope, collector);
-      break;
-  }
-  return { repositories: collector.repositories(), ignored: collector.ignored, format };
+  return pushesOf(readNotification(body, contentType, new Date()));
 }
 
-/** The body as JSON (a leading byte order mark allowed). @throws WebhookPayloadError when it is not JSON. */
-export function parseJson(body: string): unknown {
-  try {
-    // A byte order mark is legal in front of UTF-8 JSON on the wire, but JSON.parse refuses it.
-    return JSON.parse(body.startsWith('\uFEFF') ? body.slice(1) : body);
-  } catch (error) {
-    // The cause's message quotes the body: it is kept for debugging, never returned to the caller.
-    throw new WebhookPayloadError('notification body is not valid JSON', { cause: error });
+/** The cleanups of a notification already read (see {@link parseNotification}). */
+export function pushesOf({ format, collector }: ReadNotification): ParsedNotification {
+  const pushes = new PushCollector();
+  for (const push of collector.tagPushes) {
+    if (!push.userAgent?.toLowerCase().startsWith(REGSWEEP_USER_AGENT_PREFIX)) pushes.add(push);
   }
-}
-
-/**
- * The notification format, from the body's shape (and `application/cloudevents+json`, which requires a
- * CloudEvent). @throws WebhookPayloadError for an unrecognized shape.
- */
-export function detectFormat(
-  envelope: Record<string, unknown>,
-  mediaType: string | undefined,
-): NotificationFormat {
-  if (mediaType === CLOUDEVENTS_JSON || field(envelope, 'specversion') !== undefined) {
-    if (isHarborCloudEvent(envelope)) return 'harbor-cloudevents';
-    throw new WebhookPayloadError('unrecognized notification format');
-  }
-  if (isDistributionEnvelope(envelope)) return 'distribution';
-  if (isHarborDefault(envelope)) return 'harbor';
-  throw new WebhookPayloadError('unrecognized notification format');
+  // Every event of the payload was counted once: as a ledger event, ignored or invalid.
+  const seen = collector.events.length + collector.ignored + collector.invalid;
+  return { repositories: pushes.repositories(), ignored: seen - pushes.accepted, format };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { asJsonObject, isDigest, isRepositoryName, isTag, type Digest } from '../domain';
+import { asJsonObject, type Digest } from '../domain';
 import { MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_ENVELOPE } from './limits';
+import type { TagPush } from './registry-event';
 
 /** A tag an event says was pushed, and the digest it was pushed at. */
 export interface PushedTag {
@@ -57,40 +58,28 @@ export function sha256Hex(value: string): string {
 }
 
 /**
- * Gathers accepted pushes, merged per repository, and counts what was dropped. Repository names
- * and tags are validated here, once, for every format: a hostile name (`..`, `%2F`, upper case,
- * too long) is counted as ignored and never comes out.
+ * Merges accepted pushes per repository, in the order repositories first appeared. The pushes
+ * come validated (repository name, tag and digest are checked once, by the events collector).
  */
 export class PushCollector {
-  public ignored = 0;
+  /** How many pushes were added. */
+  public accepted = 0;
   private readonly byRepository = new Map<
     string,
     { eventIds: Set<string>; tags: Set<string>; pushed: Map<string, Digest> }
   >();
 
-  /**
-   * Records one push; returns false (and counts it ignored) when the repository or tag is invalid.
-   * A later push of the same tag replaces its digest: only what the tag is to resolve to is held.
-   */
-  public add(repository: unknown, tag: unknown, eventId: string, digest?: unknown): boolean {
-    if (!isRepositoryName(repository) || !isTag(tag)) {
-      this.ignored += 1;
-      return false;
-    }
-    let entry = this.byRepository.get(repository);
+  /** Adds one push. A later push of the same tag replaces its digest: only what the tag is to resolve to is held. */
+  public add(push: TagPush): void {
+    let entry = this.byRepository.get(push.repository);
     if (!entry) {
       entry = { eventIds: new Set(), tags: new Set(), pushed: new Map() };
-      this.byRepository.set(repository, entry);
+      this.byRepository.set(push.repository, entry);
     }
-    entry.eventIds.add(eventId);
-    entry.tags.add(tag);
-    if (isDigest(digest)) entry.pushed.set(tag, digest);
-    return true;
-  }
-
-  /** Counts events that are not pushes we act on. */
-  public ignore(count = 1): void {
-    this.ignored += count;
+    entry.eventIds.add(push.id);
+    entry.tags.add(push.tag);
+    if (push.digest !== undefined) entry.pushed.set(push.tag, push.digest);
+    this.accepted += 1;
   }
 
   /** One entry per repository, in the order repositories first appeared. */

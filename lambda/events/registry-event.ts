@@ -43,11 +43,27 @@ export interface EventCandidate {
 }
 
 /**
+ * A push that named a valid repository and tag, in payload order: what starts a cleanup. Its
+ * digest is absent when the payload's was missing or malformed (the event is then not a ledger
+ * event, but the repository is still worth a cleanup; the push just holds nothing).
+ */
+export interface TagPush {
+  readonly id: string;
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest?: Digest;
+  readonly userAgent?: string;
+}
+
+/**
  * Gathers validated events and counts the rest, for every format: the one place where a repository
- * name, tag or digest from a payload is checked before it can become a ledger key.
+ * name, tag or digest from a payload is checked before it can become a ledger key, or a queued
+ * cleanup.
  */
 export class RegistryEventCollector {
   public readonly events: RegistryEvent[] = [];
+  /** The pushes with a valid repository and tag, digest or not (see {@link TagPush}). */
+  public readonly tagPushes: TagPush[] = [];
   public ignored = 0;
   public invalid = 0;
 
@@ -58,6 +74,15 @@ export class RegistryEventCollector {
   public offer(candidate: EventCandidate): void {
     const digest = candidate.digest === '' ? undefined : candidate.digest;
     const tag = candidate.tag === '' ? undefined : candidate.tag;
+    if (candidate.action === 'push' && isRepositoryName(candidate.repository) && isTag(tag)) {
+      this.tagPushes.push({
+        id: candidate.id,
+        repository: candidate.repository,
+        tag,
+        ...(isDigest(digest) && { digest }),
+        ...(candidate.userAgent !== undefined && { userAgent: candidate.userAgent }),
+      });
+    }
     if (
       !isRepositoryName(candidate.repository) ||
       (digest !== undefined && !isDigest(digest)) ||

@@ -1,10 +1,6 @@
-import { baseMediaType } from '../domain';
-import { WebhookPayloadError } from './errors';
-import { detectFormat, parseJson } from './notification';
-import { asRecord, type NotificationFormat } from './pushes';
-import { RegistryEventCollector, type RegistryEvent } from './registry-event';
-import { readDistributionEvents } from './registry-events-distribution';
-import { readHarborCloudEvent, readHarborDefault } from './registry-events-harbor';
+import { readNotification } from './envelope';
+import type { NotificationFormat } from './pushes';
+import type { RegistryEvent } from './registry-event';
 
 /** The manifest events of one notification, and how many events were not turned into one. */
 export interface RegistryEvents {
@@ -30,7 +26,7 @@ export interface RegistryEventsOptions {
 /**
  * The manifest events of a notification body (a distribution v1 or v2 envelope, Harbor's default
  * format or a Harbor CloudEvent), for the ledger to record: pushes (tagged or by digest), pulls
- * and deletes. The format is detected as {@link parseNotification} detects it.
+ * and deletes. Read by {@link readNotification}, the same parse the queued cleanups come from.
  *
  * Pulls are not filtered by user agent here (the ledger does that with its configured patterns);
  * repository names, tags and digests are validated, and an event with a malformed one is counted
@@ -40,22 +36,6 @@ export interface RegistryEventsOptions {
  * @throws WebhookPayloadError for malformed JSON, a body that is not an object, or an unknown shape.
  */
 export function registryEventsOf(body: string, options: RegistryEventsOptions): RegistryEvents {
-  const envelope = asRecord(parseJson(body));
-  if (!envelope) throw new WebhookPayloadError('notification body is not a JSON object');
-  const format = detectFormat(envelope, baseMediaType(options.contentType));
-  const collector = new RegistryEventCollector(options.now);
-  switch (format) {
-    case 'distribution':
-      if (!readDistributionEvents(envelope, collector)) {
-        throw new WebhookPayloadError("notification 'events' is not an array");
-      }
-      break;
-    case 'harbor':
-      readHarborDefault(envelope, collector);
-      break;
-    case 'harbor-cloudevents':
-      readHarborCloudEvent(envelope, collector);
-      break;
-  }
+  const { format, collector } = readNotification(body, options.contentType, options.now);
   return { format, events: collector.events, ignored: collector.ignored, invalid: collector.invalid };
 }

@@ -1,8 +1,10 @@
 import { bearerTokenMatches } from './auth';
 import { WebhookPayloadError } from './errors';
 import { MAX_WEBHOOK_BODY_BYTES } from './limits';
-import { parseNotification } from './notification';
+import { readNotification } from './envelope';
+import { pushesOf } from './notification';
 import type { PushedRepository } from './pushes';
+import type { RegistryEvent } from './registry-event';
 
 /** An HTTP request as both adapters see it: a Lambda Function URL event or a Node `IncomingMessage`. */
 export interface WebhookRequest {
@@ -22,11 +24,18 @@ export interface WebhookDecision {
   message: string;
   repositories: PushedRepository[];
   ignored: number;
+  /**
+   * Every manifest event of the notification (pushes, pulls, deletes), validated, for the ledger:
+   * the same parse the repositories come from. Empty unless 202.
+   */
+  events: readonly RegistryEvent[];
 }
 
 export interface WebhookOptions {
   /** The token the sender must present as `Authorization: Bearer <token>`. */
   webhookToken: string;
+  /** When the post arrived: the timestamp of events whose own is missing or invalid. Default: now. */
+  now?: Date;
   /**
    * The largest body accepted, in decoded bytes.
    * @default MAX_WEBHOOK_BODY_BYTES (1 MiB)
@@ -39,7 +48,7 @@ const BASE64 = /^[A-Za-z0-9+/]*$/;
 /**
  * The whole webhook gate: method (405), bearer token in constant time (401, checked before the
  * body is touched), size of the raw and the decoded body (413), base64 decoding and notification
- * parsing (400), then 202 with the pushed repositories. Never throws: any input yields one of
+ * parsing (400), then 202 with the pushed repositories and the events for the ledger. Never throws: any input yields one of
  * these five statuses, so a bad request can never turn into a 5xx.
  */
 export function acceptWebhook(request: WebhookRequest, options: WebhookOptions): WebhookDecision {
@@ -81,7 +90,8 @@ function decide(request: WebhookRequest, options: WebhookOptions): WebhookDecisi
   }
   if (body.trim() === '') return reject(400, 'body is empty');
 
-  const notification = parseNotification(body, header(request.headers, 'content-type'));
+  const read = readNotification(body, header(request.headers, 'content-type'), options.now ?? new Date());
+  const notification = pushesOf(read);
   const count = notification.repositories.length;
   return {
     statusCode: 202,
@@ -90,6 +100,7 @@ function decide(request: WebhookRequest, options: WebhookOptions): WebhookDecisi
     }`,
     repositories: notification.repositories,
     ignored: notification.ignored,
+    events: read.collector.events,
   };
 }
 
@@ -135,5 +146,5 @@ function tooLarge(maxBodyBytes: number): WebhookDecision {
 }
 
 function reject(statusCode: 400 | 401 | 405 | 413, message: string): WebhookDecision {
-  return { statusCode, message, repositories: [], ignored: 0 };
+  return { statusCode, message, repositories: [], ignored: 0, events: [] };
 }

@@ -83,6 +83,7 @@ describe('Function: acceptWebhook', () => {
         message: 'missing or invalid bearer token',
         repositories: [],
         ignored: 0,
+        events: [],
       });
     });
 
@@ -216,7 +217,7 @@ describe('Function: acceptWebhook', () => {
       const decision = acceptWebhook({ ...post(body), isBase64Encoded }, options);
 
       // Assess
-      expect(decision).toEqual({ statusCode: 400, message, repositories: [], ignored: 0 });
+      expect(decision).toEqual({ statusCode: 400, message, repositories: [], ignored: 0, events: [] });
     });
 
     it('accepts base64 without padding', () => {
@@ -232,6 +233,7 @@ describe('Function: acceptWebhook', () => {
         message: 'accepted 0 repositories, ignored 0 events',
         repositories: [],
         ignored: 0,
+        events: [],
       });
     });
 
@@ -239,12 +241,26 @@ describe('Function: acceptWebhook', () => {
       // Act
       const decision = acceptWebhook(post(readEventFixture('distribution-delete')), options);
 
-      // Assess
+      // Assess: nothing to queue, but both deletes are events for the ledger (from the same parse).
       expect(decision).toEqual({
         statusCode: 202,
         message: 'accepted 0 repositories, ignored 2 events',
         repositories: [],
         ignored: 2,
+        events: [
+          expect.objectContaining({
+            id: 'b2732b43-6711-4977-a77c-453b8408e09d',
+            action: 'delete',
+            repository: 'apps/web',
+            digest: 'sha256:769b3caf35bfc73b270f28f14e38a4be078f05887d7e7a2eb902738f088df247',
+          }),
+          expect.objectContaining({
+            id: '4f905a93-a966-4437-a3e0-07e7ad042ed1',
+            action: 'delete',
+            repository: 'apps/web',
+            tag: 'main-1a2b3c4',
+          }),
+        ],
       });
     });
   });
