@@ -7,3 +7,4 @@ export * from './inventory';
 export * from './plan';
 export * from './registry-url';
 export * from './manifest';
+export * from './registry-event';

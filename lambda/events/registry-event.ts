@@ -1,31 +1,16 @@
-import { isDigest, isImage, isIndex, isRepositoryName, isSchema1, isTag, type Digest } from '../domain';
+import {
+  isDigest,
+  isImage,
+  isIndex,
+  isRepositoryName,
+  isSchema1,
+  isTag,
+  type Digest,
+  type RegistryAction,
+  type RegistryEvent,
+} from '../domain';
 
-/** What a notification said happened to a manifest; the other actions (mount) are not recorded. */
-export type RegistryAction = 'push' | 'pull' | 'delete';
-
-/**
- * One manifest event of a notification, validated: what the ledger records. The same shape as the
- * ledger's `LedgerEvent` (`lambda/events` may not import `lambda/ledger`), so it is assignable to it.
- */
-export interface RegistryEvent {
-  /** The event's id (distribution keeps it across retries), else one derived from its fields. */
-  readonly id: string;
-  readonly action: RegistryAction;
-  /** A valid repository name (distribution's grammar). */
-  readonly repository: string;
-  /** Always set for push and pull; a tag delete names none (distribution 3 sends `""`). */
-  readonly digest?: Digest;
-  /** A valid tag; absent for a push or pull by digest and for a digest delete. */
-  readonly tag?: string;
-  /** The manifest's media type, without parameters; absent for deletes and for Harbor. */
-  readonly mediaType?: string;
-  /** Bytes of the manifest; absent when the payload gives none. */
-  readonly size?: number;
-  /** `request.useragent`, kept as sent: the ledger decides which pulls are use. Absent for Harbor. */
-  readonly userAgent?: string;
-  /** When the registry saw the request; the time the post arrived when the payload gives none. */
-  readonly timestamp: Date;
-}
+export type { RegistryAction, RegistryEvent } from '../domain';
 
 /** A manifest event as a payload states it, before its names are validated. */
 export interface EventCandidate {

@@ -1,31 +1,13 @@
-import type { Digest } from '../domain';
+import type { Digest, RegistryAction, RegistryEvent } from '../domain';
 
 /** What a notification said happened; the ledger records manifest events only. */
-export type LedgerAction = 'push' | 'pull' | 'delete';
+export type LedgerAction = RegistryAction;
 
 /**
- * One notification event, already parsed from the registry's envelope (`lambda/events` does
- * that). Blob events are not manifest events: an event whose `mediaType` is not a manifest media
- * type is ignored.
+ * One notification event, already parsed from the registry's envelope and validated
+ * (`lambda/events` does that). An event whose `mediaType` is not a manifest media type is ignored.
  */
-export interface LedgerEvent {
-  /** The event's `id`; distribution keeps it across retries, so it deduplicates them. */
-  readonly id: string;
-  readonly action: LedgerAction;
-  readonly repository: string;
-  /**
-   * `target.digest`. Required for push and pull; a tag delete on distribution 3 names no digest
-   * (`""` there: pass undefined).
-   */
-  readonly digest?: Digest;
-  readonly tag?: string;
-  readonly mediaType?: string;
-  readonly size?: number;
-  /** `request.useragent`: decides whether a pull is use (see `isRecordablePull`). */
-  readonly userAgent?: string;
-  /** The event's `timestamp`: when the registry saw the request. */
-  readonly timestamp: Date;
-}
+export type LedgerEvent = RegistryEvent;
 
 /** What `recordEvents` does with the pulls it is given. */
 export interface RecordEventsOptions {

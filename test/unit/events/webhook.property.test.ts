@@ -4,6 +4,8 @@ import { acceptWebhook, parseNotification, type WebhookRequest } from '../../../
 import { HOSTILE_REPOSITORIES, mediaType, repository, tag } from './arbitraries';
 
 const TOKEN = 'property-token';
+/** The arrival time both decisions are given: an event without a valid timestamp gets it. */
+const NOW = new Date('2026-11-28T00:00:00.000Z');
 const STATUSES = [202, 400, 401, 405, 413];
 
 const distributionEvent = fc.record(
@@ -141,10 +143,10 @@ describe('Function: acceptWebhook (properties)', () => {
         const headers = { authorization: `Bearer ${TOKEN}` };
 
         // Act
-        const plain = acceptWebhook({ method: 'POST', headers, body: text }, { webhookToken: TOKEN });
+        const plain = acceptWebhook({ method: 'POST', headers, body: text }, { webhookToken: TOKEN, now: NOW });
         const encoded = acceptWebhook(
           { method: 'POST', headers, body: Buffer.from(text).toString('base64'), isBase64Encoded: true },
-          { webhookToken: TOKEN },
+          { webhookToken: TOKEN, now: NOW },
         );
 
         // Assess
