@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -11,13 +10,13 @@ import autocannon from 'autocannon';
 import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
-import { CLI_PATH } from '../../helpers/cli';
 import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort, listenOnLoopback } from '../../../tools/ports';
+import { listenOnLoopback } from '../../../tools/ports';
 import { listTagsRaw, pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 import { recordMeasurement } from '../../helpers/run-report';
+import { startServe } from '../../helpers/serve-process';
 import { cleanupEvent } from '../../helpers/sqs-event';
 
 /*
@@ -203,43 +202,21 @@ describe('Webhook path under load', () => {
 
   it(`serve: no 5xx over ${LOAD_SECONDS} s at ${CONNECTIONS} connections, memory levels off, every pushed repository cleaned`, async () => {
     // Prepare
-    const port = await freePort();
     const policy = join(makeTempDir('regsweep-load-'), 'policy.json');
     writeFileSync(policy, JSON.stringify(POLICY));
-    const serve: ChildProcess = spawn(
-      process.execPath,
-      [CLI_PATH, 'serve', '--registry', registry.url, '--policy', policy, '--port', String(port)],
-      {
-        env: { PATH: process.env.PATH ?? '', REGSWEEP_WEBHOOK_TOKEN: TOKEN },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let log = '';
-    serve.stderr?.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-20_000);
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const serve = await startServe({ registry: registry.url, policy, webhookToken: TOKEN });
+    const url = serve.url;
     try {
-      for (let attempt = 0; attempt < 200; attempt += 1) {
-        if (
-          await fetch(`${url}/healthz`).then(
-            (response) => response.ok,
-            () => false,
-          )
-        )
-          break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
       const names = repositories('serve');
 
       // Act
-      const { result, samplesMb: rssMb } = await load(url, names, () => rssOf(serve.pid as number));
+      const { result, samplesMb: rssMb } = await load(url, names, () => rssOf(serve.child.pid as number));
+      // Until nothing runs or waits; no deadline of its own (jest's timeout bounds the test).
       let health: { running?: number; pending?: number } = {};
-      for (let attempt = 0; attempt < 300; attempt += 1) {
+      do {
+        if (health.running !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
         health = (await (await fetch(`${url}/healthz`)).json()) as typeof health;
-        if (health.running === 0 && health.pending === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      } while (health.running !== 0 || health.pending !== 0);
 
       // Assess
       expect(result['5xx']).toBe(0);
@@ -250,10 +227,10 @@ describe('Webhook path under load', () => {
       expectBoundedMemory(rssMb, 64);
       expect(health).toMatchObject({ running: 0, pending: 0 });
       await expectCleaned(names);
-      expect(serve.exitCode).toBeNull();
+      expect(serve.child.exitCode).toBeNull();
       recordMeasurement('load-serve', summary(result, { what: 'serve RSS', samplesMb: rssMb }));
     } finally {
-      serve.kill('SIGKILL');
+      await serve.stop('SIGKILL');
     }
   });
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -9,13 +8,12 @@ import { RegistryClient } from '../../../lambda/registry';
 import type { WebhookResult } from '../../../lambda/handlers/webhook';
 import { loadEventFixture, readEventFixture } from '../../fixtures/events';
 import { startAwsFake } from '../../helpers/aws-fake';
-import { watchOutput } from '../../helpers/child-output';
-import { CLI_PATH, runCli } from '../../helpers/cli';
+import { runCli } from '../../helpers/cli';
 import { makeTempDir } from '../../../tools/exit-cleanup';
 import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
-import { freePort } from '../../../tools/ports';
 import { pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
+import { startServe } from '../../helpers/serve-process';
 import { cleanupEvent } from '../../helpers/sqs-event';
 import { startTokenIssuer, type TokenIssuer } from '../../helpers/token-issuer';
 
@@ -139,25 +137,15 @@ describe('Secrets in output', () => {
   });
 
   it('serve: no credential in its log, for good, bad and near-miss webhook tokens', async () => {
-    const port = await freePort();
-    const serve = spawn(
-      process.execPath,
-      [CLI_PATH, 'serve', '--registry', basicRegistry.url, '--policy', policy, '--port', String(port)],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          REGSWEEP_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-          REGSWEEP_USERNAME: BASIC_USER.username,
-          REGSWEEP_PASSWORD: WRONG,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const output = watchOutput(serve);
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    const serve = await startServe({
+      registry: basicRegistry.url,
+      policy,
+      webhookToken: WEBHOOK_TOKEN,
+      env: { REGSWEEP_USERNAME: BASIC_USER.username, REGSWEEP_PASSWORD: WRONG },
+    });
+    const { output } = serve;
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await output.logged(/regsweep serve: POST /);
+      const url = serve.url;
       const body = readEventFixture('distribution-push-manifest');
       for (const authorization of [
         `Bearer ${WEBHOOK_TOKEN}`,
@@ -172,8 +160,7 @@ describe('Secrets in output', () => {
       await output.logged(/cleanup failed/);
       expect(output.text).toMatch(/apps\/web: cleanup failed: .*refused the credentials/);
     } finally {
-      serve.kill('SIGTERM');
-      await exited;
+      await serve.stop('SIGTERM');
       capture('serve log', output.text);
     }
   });

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchOutput, type ChildOutput } from '../../helpers/child-output';
-import { CLI_PATH } from '../../helpers/cli';
+import type { ChildOutput } from '../../helpers/child-output';
+import { startServe, type ServeProcess } from '../../helpers/serve-process';
 import { freePort } from '../../../tools/ports';
 import { listTagsRaw, pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
@@ -12,22 +11,9 @@ const TOKEN = 'serve-test-webhook-token-0123456789';
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
 
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('CLI: regsweep serve', () => {
   let registry: RegistryProcess;
-  let serve: ChildProcess;
+  let serve: ServeProcess;
   let serveUrl: string;
   let output: ChildOutput;
 
@@ -49,28 +35,12 @@ describe('CLI: regsweep serve', () => {
     });
     const policy = join(mkdtempSync(join(tmpdir(), 'regsweep-serve-')), 'policy.yaml');
     writeFileSync(policy, 'protect: [latest]\nrules:\n  - name: branch\n    tags: main-\\d+\n    keep: 2\n');
-    serve = spawn(
-      process.execPath,
-      [CLI_PATH, 'serve', '--registry', registry.url, '--policy', policy, '--port', String(port)],
-      {
-        env: { PATH: process.env.PATH ?? '', REGSWEEP_WEBHOOK_TOKEN: TOKEN },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    output = watchOutput(serve);
-    const health = await waitFor(
-      () =>
-        fetch(`${serveUrl}/healthz`).then(
-          (response) => response.status,
-          () => 0,
-        ),
-      (status) => status === 200,
-    );
-    if (health !== 200) throw new Error(`serve did not start:\n${output.text}`);
+    serve = await startServe({ registry: registry.url, policy, webhookToken: TOKEN, port });
+    output = serve.output;
   });
 
   afterAll(async () => {
-    if (serve.exitCode === null) serve.kill('SIGKILL');
+    await serve.stop('SIGKILL');
     await registry.stop();
   });
 
@@ -113,9 +83,7 @@ describe('CLI: regsweep serve', () => {
   });
 
   it('shuts down cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
-    serve.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await serve.stop('SIGTERM')).toBe(0);
     expect(output.text).toContain('shutting down');
   });
 });
