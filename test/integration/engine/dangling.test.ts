@@ -8,12 +8,11 @@ import { compilePolicy } from '../../../lambda/policy';
 import { RegistryClient } from '../../../lambda/registry';
 import { runCli } from '../../helpers/cli';
 import { startGateProxy, type GateProxy, type GatedRequest } from '../../helpers/gate-proxy';
-import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
+import { headDigestRaw, listTagsRaw, retag } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
+import { pushBuilds } from '../../helpers/registry-fixture';
 
 const REPOSITORY = 'team/app';
-const DAY_MS = 86_400_000;
-const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
 const policy = compilePolicy({
   protect: ['latest'],
   rules: [{ name: 'builds', tags: '(build|alias)-\\d+', keep: 1 }],
@@ -47,11 +46,7 @@ describe('Function: executePlan (tags a failed digest delete leaves dangling)', 
   beforeEach(async () => {
     registry = await startRegistry();
     // build-1 and alias-1 share one digest, build-2 has its own, build-3 is kept.
-    digests = [];
-    for (let n = 1; n <= 3; n += 1)
-      digests[n] = (
-        await pushImage(registry.url, REPOSITORY, `build-${n}`, { created: daysAgo(10 - n) })
-      ).digest;
+    digests = await pushBuilds(registry.url, REPOSITORY, 3);
     await retag(registry.url, REPOSITORY, 'alias-1', digests[1] as Digest);
   });
 

@@ -5,27 +5,18 @@ import { RegistryClient } from '../../../lambda/registry';
 import { startReferrersProxy, type ReferrersProxy } from '../../helpers/referrers-proxy';
 import { describeManifest, pushArtifact, pushIndexOf, referrersTagOf } from '../../../tools/artifacts';
 import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
-import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
+import type { RegistryProcess } from '../../../tools/registry-process';
+import { daysAgo, useRegistry } from '../../helpers/registry-fixture';
 
 const REPOSITORY = 'team/app';
-const DAY_MS = 86_400_000;
-const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
 /** A catch-all rule: the two newest images stay, whatever their tags. */
 const keepTwo = compilePolicy({ rules: [{ name: 'all', keep: 2 }] });
 
 describe('Feature: OCI 1.1 referrers (SBOMs, signatures) follow their subject', () => {
+  const fixture = useRegistry();
   let registry: RegistryProcess;
   let client: RegistryClient;
-
-  beforeEach(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ registry: registry.url });
-  });
-
-  afterEach(async () => {
-    await client.close();
-    await registry.stop();
-  });
+  beforeEach(() => ({ registry, client } = fixture));
 
   /** build-1 (oldest) .. build-`count` (newest), each with a signature and an SBOM. */
   async function pushSignedBuilds(count: number): Promise<Descriptor[]> {

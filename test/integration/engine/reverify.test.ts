@@ -1,40 +1,21 @@
 import type { Digest } from '../../../lambda/domain';
 import { executePlan, planRun } from '../../../lambda/engine';
 import { compilePolicy } from '../../../lambda/policy';
-import { RegistryClient } from '../../../lambda/registry';
-import { headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
-import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
-
-const DAY_MS = 86_400_000;
-const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
+import type { RegistryClient } from '../../../lambda/registry';
+import { pushBuilds as pushBuildsTo, useRegistry } from '../../helpers/registry-fixture';
+import { headDigestRaw, listTagsRaw, retag } from '../../../tools/pusher';
+import type { RegistryProcess } from '../../../tools/registry-process';
 const policy = compilePolicy({
   protect: ['latest'],
   rules: [{ name: 'builds', tags: 'build-\\d+', keep: 1 }],
 });
 
 describe('Function: executePlan (re-verification before each removal)', () => {
+  const fixture = useRegistry();
   let registry: RegistryProcess;
   let client: RegistryClient;
-
-  beforeEach(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ registry: registry.url });
-  });
-
-  afterEach(async () => {
-    await client.close();
-    await registry.stop();
-  });
-
-  async function pushBuilds(count: number): Promise<Digest[]> {
-    const digests: Digest[] = [];
-    for (let n = 1; n <= count; n += 1) {
-      digests[n] = (
-        await pushImage(registry.url, 'team/app', `build-${n}`, { created: daysAgo(10 - n) })
-      ).digest;
-    }
-    return digests;
-  }
+  beforeEach(() => ({ registry, client } = fixture));
+  const pushBuilds = (count: number): Promise<Digest[]> => pushBuildsTo(fixture.registry.url, 'team/app', count);
 
   it('skips a tag that was moved to another digest between plan and sweep', async () => {
     // Prepare: plan removes build-1 and build-2; then build-1 is re-pointed at build-3's image.

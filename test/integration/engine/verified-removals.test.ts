@@ -5,12 +5,11 @@ import { RegistryClient } from '../../../lambda/registry';
 import { startAnsweringProxy, type AnsweringProxy, type Answerer } from '../../helpers/answering-proxy';
 import { runCli } from '../../helpers/cli';
 import { startGateProxy, type GateProxy } from '../../helpers/gate-proxy';
-import { deleteManifestRaw, headDigestRaw, listTagsRaw, pushImage, retag } from '../../../tools/pusher';
+import { deleteManifestRaw, headDigestRaw, listTagsRaw, retag } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
+import { pushBuilds } from '../../helpers/registry-fixture';
 
 const REPOSITORY = 'team/app';
-const DAY_MS = 86_400_000;
-const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
 // build-3 is kept; build-1 goes with its digest; build-2 shares its digest with latest: untag.
 const policy = compilePolicy({
   protect: ['latest'],
@@ -25,11 +24,7 @@ describe('Function: sweepRun (removals are checked, not trusted)', () => {
 
   beforeEach(async () => {
     registry = await startRegistry();
-    digests = [];
-    for (let n = 1; n <= 3; n += 1)
-      digests[n] = (
-        await pushImage(registry.url, REPOSITORY, `build-${n}`, { created: daysAgo(10 - n) })
-      ).digest;
+    digests = await pushBuilds(registry.url, REPOSITORY, 3);
     await retag(registry.url, REPOSITORY, 'latest', digests[2] as Digest);
   });
 
