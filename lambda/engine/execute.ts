@@ -1,10 +1,10 @@
 import pMap from 'p-map';
 import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
 import { referrerSubject } from '../policy';
-import { UntagNotPermittedError, type RegistryClient } from '../registry';
+import { UntagNotPermittedError, type RegistryClient, type ResolvedManifest } from '../registry';
 import { SweepInterruptedError } from './errors';
 import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
-import { errorMessage, heldDigests, isRunFatal, listTags, readCurrentTags } from './inventory';
+import { errorMessage, heldDigests, isRunFatal, listTags } from './inventory';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 /** A removal about to be sent, for {@link ExecuteOptions.archive}. */
@@ -235,6 +235,9 @@ async function clearDanglingTags(client: RegistryClient, repository: RepositoryP
           tag,
           `the registry accepted the removal, yet the tag is still listed and resolves at ${tag.digest}`,
         );
+      else if (now && tag.result === 'deleted')
+        // Pushed again elsewhere before its old digest went: the tag stays, at its new digest.
+        skipChanged(tag, `the tag now points at ${now.digest}`);
       continue;
     }
     const left = 'the manifest was gone but the tag still listed, pointing at nothing';
@@ -317,7 +320,7 @@ async function verifyRepository(
   options: ExecuteOptions,
 ): Promise<Removal[]> {
   const name = repository.name;
-  const current = await readCurrentTags(client, name, options.concurrency);
+  const current = await readHolders(client, repository, options.concurrency);
 
   const planned = new Map(repository.tags.map((tag) => [tag.tag, tag]));
   const isPlannedRemoval = (tag: string, digest: Digest): boolean => {
@@ -369,6 +372,35 @@ async function verifyRepository(
   for (const [digest, group] of deletes)
     removals.push({ kind: 'delete', repository: name, digest, tags: group });
   return removals;
+}
+
+/**
+ * The repository's tags right now, for re-verification: listed again, and every listed tag
+ * resolved (one HEAD each) except those planned for a digest delete, which keep their planned
+ * digest. Those need no look: their digest goes whatever they point at now, and one moved since
+ * (pushed again elsewhere) keeps its new digest, which the delete does not touch; the listing
+ * after the removals reports it skipped. What must be read fresh is every tag that could hold a
+ * planned digest: kept tags (moved onto one), untag candidates, and tags pushed since planning.
+ */
+async function readHolders(
+  client: RegistryClient,
+  repository: RepositoryPlan,
+  concurrency: number,
+): Promise<Map<string, ResolvedManifest>> {
+  const doomed = new Map<string, ResolvedManifest>();
+  for (const tag of repository.tags)
+    if (tag.action === 'delete' && !tag.dangling)
+      doomed.set(tag.tag, { digest: tag.digest, mediaType: tag.mediaType });
+  const current = new Map<string, ResolvedManifest>();
+  await pMap(
+    await listTags(client, repository.name),
+    async (tag) => {
+      const manifest = doomed.get(tag) ?? (await client.resolve(repository.name, tag));
+      if (manifest) current.set(tag, manifest);
+    },
+    { concurrency },
+  );
+  return current;
 }
 
 /** For a referrer tag (`sha256-<hex>[.sig|.att|.sbom]`) whose subject `held` has: what holds it. */
