@@ -43,7 +43,16 @@ export interface RunOptions {
   readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
   /** Asked before each removal starts: a reason stops the removals not yet started. */
   readonly stopStarting?: () => string | undefined;
+  /**
+   * Asked once per repository, after planning and before any of its removals, with how many it
+   * plans: false skips the repository whole (its removals are not started; each says why). On AWS
+   * this reserves them from the scheduled run's budget, one atomic update in the ledger.
+   */
+  readonly reserveRemovals?: (repository: string, count: number) => Promise<boolean>;
 }
+
+/** Appended to the reason of each removal a repository skipped for the run's budget. */
+export const BUDGET_SKIPPED = "not started: the run's budget (limits.maxDeletesPerRun) has no room for this repository's removals";
 
 export interface PlannedRun {
   readonly plan: Plan;
@@ -112,6 +121,7 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
   if (options.dryRun) return plan;
   const exceeded = deleteLimitExceeded(plan, options.policy);
   if (exceeded) throw new DeleteLimitExceededError(exceeded.planned, exceeded.limit);
+  if (options.reserveRemovals) await reserveOrSkip(plan, options.reserveRemovals);
   const ledger = options.ledger;
   const runId = ledger ? (options.runId ?? ulid()) : undefined;
   const now = options.now ?? (() => new Date());
@@ -151,6 +161,26 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
   }
   await recordInLedger(options, swept);
   return swept;
+}
+
+/**
+ * Reserves each repository's planned removals, one repository at a time; a repository that does not
+ * fit keeps every tag: its removals are turned into `keep` with {@link BUDGET_SKIPPED} appended,
+ * so nothing of it is removed and the plan says why.
+ */
+async function reserveOrSkip(
+  plan: Plan,
+  reserve: (repository: string, count: number) => Promise<boolean>,
+): Promise<void> {
+  for (const repository of plan.repositories) {
+    const removals = repository.tags.filter((tag) => tag.action !== 'keep');
+    if (removals.length === 0 || (await reserve(repository.name, removals.length))) continue;
+    for (const tag of removals) {
+      tag.action = 'keep';
+      tag.reason = `${tag.reason}; ${BUDGET_SKIPPED}`;
+    }
+  }
+  plan.summary = summarizePlan(plan.repositories);
 }
 
 /**
