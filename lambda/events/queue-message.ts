@@ -33,6 +33,12 @@ export interface CleanupMessage {
    * neared its deadline (at most {@link MAX_CONTINUATIONS}).
    */
   continuation?: number;
+  /**
+   * A continuation of a run with a budget: how many of the repository's removals the invocation
+   * that queued it had reserved from the run's budget and not done. Only removals beyond these
+   * are reserved again, so a repository cleaned in several invocations counts once.
+   */
+  reserved?: number;
 }
 
 /** One `SendMessageBatch` entry for the FIFO queue. */
@@ -109,6 +115,7 @@ const cleanupMessageSchema = z.object({
         z.lte(MAX_CONTINUATIONS, `expected at most ${MAX_CONTINUATIONS}`),
       ),
   ),
+  reserved: z.optional(z.int('expected a whole number').check(z.gte(0, 'expected 0 or more'))),
 });
 
 /**
@@ -142,18 +149,20 @@ export function toCleanupMessages(repositories: readonly PushedRepository[]): Cl
 
 /**
  * The message that carries on a cleanup the worker stopped before its deadline: the same
- * repository, trigger, run, event ids and pushed tags, with the next continuation number.
+ * repository, trigger, run, event ids and pushed tags, with the next continuation number and,
+ * when the run has a budget, the removals reserved for the repository and not done (`reserved`).
  *
  * @throws CleanupMessageError when the message is already its {@link MAX_CONTINUATIONS}-th continuation.
  */
-export function continuationOf(message: CleanupMessage): CleanupMessage {
+export function continuationOf(message: CleanupMessage, reserved?: number): CleanupMessage {
   const next = (message.continuation ?? 0) + 1;
   if (next > MAX_CONTINUATIONS) {
     throw new CleanupMessageError(
       `${message.repository}: still not done after ${MAX_CONTINUATIONS} continuations; not queueing another`,
     );
   }
-  return { ...message, continuation: next };
+  const { reserved: _previous, ...rest } = message;
+  return { ...rest, continuation: next, ...(reserved !== undefined && reserved > 0 && { reserved }) };
 }
 
 /**

@@ -136,6 +136,22 @@ describe('Function: continuationOf', () => {
     expect(() => continuationOf(last)).toThrow(CleanupMessageError);
   });
 
+  it("carries the removals reserved from the run's budget and not done, and only the latest count", () => {
+    // Prepare
+    const first: CleanupMessage = { repository: 'apps/web', trigger: 'schedule', eventIds: [], runId: 'run-1' };
+
+    // Act
+    const second = continuationOf(first, 40);
+    const third = continuationOf(second, 15);
+    const fourth = continuationOf(third, 0);
+
+    // Assess: the count survives the queue (it parses back) and is replaced, never added up.
+    expect(parseCleanupMessage(JSON.stringify(second))).toEqual({ ...first, continuation: 1, reserved: 40 });
+    expect(third.reserved).toBe(15);
+    expect(fourth).toEqual({ ...first, continuation: 3 });
+    expect(() => parseCleanupMessage(JSON.stringify({ ...first, reserved: -1 }))).toThrow(/reserved/);
+  });
+
   it('gives each continuation its own deduplication id, in the same message group', () => {
     // Prepare
     const first = push('apps/web', ['e1']);
