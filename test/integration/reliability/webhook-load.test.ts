@@ -210,6 +210,8 @@ describe('Webhook path under load', () => {
       process.execPath,
       [CLI_PATH, 'serve', '--registry', registry.url, '--policy', policy, '--port', String(port)],
       {
+        // serve records into ./regsweep-ledger.db by default: keep it out of the checkout.
+        cwd: join(policy, '..'),
         env: { PATH: process.env.PATH ?? '', REGSWEEP_WEBHOOK_TOKEN: TOKEN },
         stdio: ['ignore', 'ignore', 'pipe'],
       },

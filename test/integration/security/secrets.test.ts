@@ -144,6 +144,8 @@ describe('Secrets in output', () => {
       process.execPath,
       [CLI_PATH, 'serve', '--registry', basicRegistry.url, '--policy', policy, '--port', String(port)],
       {
+        // serve records into ./regsweep-ledger.db by default: keep it out of the checkout.
+        cwd: join(policy, '..'),
         env: {
           PATH: process.env.PATH ?? '',
           REGSWEEP_WEBHOOK_TOKEN: WEBHOOK_TOKEN,

@@ -145,6 +145,8 @@ describe('Webhook endpoints under hostile input', () => {
         process.execPath,
         [CLI_PATH, 'serve', '--registry', registry.url, '--policy', policy, '--port', String(port)],
         {
+          // serve records into ./regsweep-ledger.db by default: keep it out of the checkout.
+          cwd: join(policy, '..'),
           env: { PATH: process.env.PATH ?? '', REGSWEEP_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
