@@ -163,7 +163,9 @@ describe('regsweep serve records the registry into the ledger', () => {
     });
   }
 
-  async function startServe(options: { ledger?: SqliteLedgerStore } = {}): Promise<WebhookServer> {
+  async function startServe(
+    options: { ledger?: SqliteLedgerStore; now?: () => Date } = {},
+  ): Promise<WebhookServer> {
     const started = createWebhookServer({
       client,
       policy,
@@ -175,6 +177,7 @@ describe('regsweep serve records the registry into the ledger', () => {
       // No cleanup starts on its own: the test starts it (scheduler.drain) once the pulls are in.
       settleMs: 3_600_000,
       ...(options.ledger && { ledger: options.ledger }),
+      ...(options.now && { now: options.now }),
     });
     serve = started;
     await new Promise<void>((resolve) => started.server.listen(0, '127.0.0.1', () => resolve()));
@@ -307,6 +310,24 @@ describe('regsweep serve records the registry into the ledger', () => {
     // Every post serve answered got its 202; no line names the token.
     expect(relay.posts.every((post) => post.status === 202)).toBe(true);
     expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('keeps a pulled build only while its pull is within keepPulledWithin, by the clock serve plans with', async () => {
+    // Prepare: serve's cleanups plan two days ahead of the registry's clock (injected), so the
+    // client pull the registry notifies now is two days old for them (keepPulledWithin is 1d).
+    const twoDaysAhead = (): Date => new Date(Date.now() + 2 * 86_400_000);
+    const webhook = await startServe({ ledger, now: twoDaysAhead });
+    for (const tag of ['build-a', 'build-b'])
+      await pushImage(registry.url, REPOSITORY, tag, { created: EPOCH, seed: tag });
+    await pull(registry.url, 'build-a', 'containerd/2.0.0');
+    await untilLogged(() => webhook.ledgerTotals.recorded >= 3);
+
+    // Act
+    await webhook.scheduler.drain();
+
+    // Assess: build-b newest by push stays; build-a's pull is too old to keep it.
+    expect((await listTagsRaw(registry.url, REPOSITORY)).sort()).toEqual(['build-b']);
+    expect(lines.join('\n')).toMatch(/apps\/api: 1 deleted/);
   });
 
   it('records a notification the registry retries once', async () => {
