@@ -76,6 +76,11 @@ program
   .option('--port <n>', 'port to listen on', '8080')
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--dry-run', 'log what would be removed, remove nothing')
+  .option(
+    '--ledger <file>',
+    'record pushes, pulls and deletes into this ledger file (default: $REGSWEEP_LEDGER, else ./regsweep-ledger.db)',
+  )
+  .option('--no-ledger', 'record nothing (a policy that needs the ledger is then refused)')
   .action((options) => run(() => serveCommand(options, io)));
 
 program

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { formatReference, parseReference, type Plan } from '../../lambda/domain';
 import { planRun, removeDigest, removeTag, sweepRun, SweepInterruptedError } from '../../lambda/engine';
 import { ledgerRequirements, type Policy } from '../../lambda/policy';
@@ -6,7 +7,7 @@ import { credentialsFromEnv, loadPolicyFile, parseConcurrency, registryUrl, Usag
 import { ExitCode } from './errors';
 import { formatFailures, formatPlan } from './output';
 import { progressBar } from './progress-bar';
-import { ledgerFile, openLedger } from './ledger';
+import { ledgerFile, openLedger, SERVE_DEFAULT_LEDGER } from './ledger';
 import { createWebhookServer } from './serve';
 
 /** Where a command writes; injectable for tests. */
@@ -145,13 +146,32 @@ export function validateCommand(options: { policy?: string }, io: CommandIo): nu
   return ExitCode.Done;
 }
 
-/** `regsweep serve`: the local webhook receiver; runs until SIGTERM/SIGINT, then drains. */
+/** `regsweep serve`'s options, as commander gives them. */
+export interface ServeCommandOptions {
+  registry?: string;
+  policy?: string;
+  port?: string;
+  host?: string;
+  dryRun?: boolean;
+  /**
+   * The ledger file (`--ledger`; default `$REGSWEEP_LEDGER`, else `./regsweep-ledger.db`), or
+   * false for `--no-ledger` (commander's negation): record nothing.
+   */
+  ledger?: string | false;
+}
+
+/**
+ * `regsweep serve`: the local webhook receiver; records every notification in the ledger (unless
+ * `--no-ledger`) and runs until SIGTERM/SIGINT, then drains and closes the ledger.
+ */
 export async function serveCommand(
-  options: { registry?: string; policy?: string; port?: string; host?: string; dryRun?: boolean },
+  options: ServeCommandOptions,
   io: CommandIo,
   stopSignal: Promise<unknown> = signalled(),
 ): Promise<number> {
-  const policy = loadPolicyFile(options.policy, false);
+  const file =
+    options.ledger === false ? undefined : ledgerFile(options.ledger, io.env, SERVE_DEFAULT_LEDGER);
+  const policy = loadPolicyFile(options.policy, file !== undefined);
   const webhookToken = io.env.REGSWEEP_WEBHOOK_TOKEN;
   if (!webhookToken) {
     throw new UsageError(
@@ -163,29 +183,40 @@ export async function serveCommand(
     throw new UsageError(`--port must be 0-65535, got '${options.port}'`);
   const host = options.host ?? '127.0.0.1';
   const url = registryUrl(options.registry, io.env, policy);
+  const ledger = file === undefined ? undefined : openLedger(file);
   const client = clientFor(url, io, undefined);
   const log = (line: string): void => {
     io.stderr.write(`${new Date().toISOString()} ${line}\n`);
   };
-  const receiver = createWebhookServer({
-    client,
-    policy,
-    webhookToken,
-    dryRun: options.dryRun === true,
-    log,
-  });
-  await new Promise<void>((resolve, reject) => {
-    receiver.server.once('error', reject);
-    receiver.server.listen(port, host, () => resolve());
-  });
-  log(
-    `regsweep serve: POST ${receiver.url()}/webhook cleans ${url}${options.dryRun ? ' (dry run)' : ''}; GET /healthz`,
-  );
-  await stopSignal;
-  log('shutting down: waiting for running cleanups');
-  await receiver.close();
-  await client.close();
-  return ExitCode.Done;
+  try {
+    const receiver = createWebhookServer({
+      client,
+      policy,
+      webhookToken,
+      dryRun: options.dryRun === true,
+      log,
+      ...(ledger && { ledger }),
+    });
+    await new Promise<void>((resolve, reject) => {
+      receiver.server.once('error', reject);
+      receiver.server.listen(port, host, () => resolve());
+    });
+    log(
+      `regsweep serve: POST ${receiver.url()}/webhook cleans ${url}${options.dryRun ? ' (dry run)' : ''}; GET /healthz`,
+    );
+    log(
+      file === undefined
+        ? 'ledger: off (--no-ledger): notifications are not recorded'
+        : `ledger: recording pushes, pulls and deletes into ${resolvePath(file)}`,
+    );
+    await stopSignal;
+    log('shutting down: waiting for running cleanups');
+    await receiver.close();
+    return ExitCode.Done;
+  } finally {
+    await client.close();
+    await ledger?.close();
+  }
 }
 
 function signalled(): Promise<NodeJS.Signals> {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countResults, type Digest } from '../../lambda/domain';
-import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES } from '../../lambda/events';
+import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES, registryEventsOf } from '../../lambda/events';
 import { sweepRun, unlinkedPushes, type HeldPush } from '../../lambda/engine';
+import { recordWithin, type LedgerStore, type RecordingOutcome } from '../../lambda/ledger';
 import { policyCoversRepository, type Policy } from '../../lambda/policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../../lambda/registry';
 import { CleanupScheduler } from './cleanup-scheduler';
@@ -31,11 +32,33 @@ export interface WebhookServerOptions {
   readonly settleMs?: number;
   /** @default PUSH_RECHECK_DELAYS_MS */
   readonly pushRecheckDelaysMs?: readonly number[];
+  /**
+   * Where each notification's pushes, pulls and deletes are recorded (within `recordBudgetMs`,
+   * whatever the store does), and what the cleanups plan with and archive into. Absent: nothing
+   * is recorded (a policy that needs a ledger must have been refused at load).
+   */
+  readonly ledger?: LedgerStore;
+  /** @default RECORD_BUDGET_MS (1 s) */
+  readonly recordBudgetMs?: number;
+  /** The clock of the cleanups' plans and of events that carry no time; default: the system clock. */
+  readonly now?: () => Date;
+}
+
+/** What `serve` did with the ledger events of every notification so far (see `GET /healthz`). */
+export interface LedgerTotals {
+  notifications: number;
+  recorded: number;
+  duplicates: number;
+  throttled: number;
+  ignored: number;
+  lost: number;
 }
 
 export interface WebhookServer {
   readonly server: Server;
   readonly scheduler: CleanupScheduler;
+  /** Ledger events of the notifications so far, by outcome (all zero without a ledger). */
+  readonly ledgerTotals: Readonly<LedgerTotals>;
   /** `http://host:port` once listening. */
   url(): string;
   /** Stops accepting, lets running cleanups finish, closes. */
@@ -46,6 +69,12 @@ export interface WebhookServer {
  * `regsweep serve`: the registry's notification endpoint without AWS. `POST /webhook` runs the same
  * gate and parsing as the Lambda webhook and cleans each pushed repository (one run at a time per
  * repository, bursts coalesced); `GET /healthz` reports liveness and load.
+ *
+ * With a ledger, every notification that passes the gate has its manifest events (pushes, pulls,
+ * deletes, also those that clean nothing) recorded before the answer, within the record budget:
+ * what the store does not take in time, or fails to take, is lost and logged, and the registry
+ * gets its 202 all the same (a retry would only meet the same store). Notifications that record
+ * nothing (pulls within the hour, regsweep's own and ignored agents' pulls) log no line.
  */
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const seen = new Set<string>();
@@ -54,6 +83,15 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   const held = new Map<string, Map<string, { digest: Digest; looks: number }>>();
   const rechecks = new Set<NodeJS.Timeout>();
   let closing = false;
+  const now = options.now ?? ((): Date => new Date());
+  const ledgerTotals: LedgerTotals = {
+    notifications: 0,
+    recorded: 0,
+    duplicates: 0,
+    throttled: 0,
+    ignored: 0,
+    lost: 0,
+  };
   const scheduler = new CleanupScheduler(
     async (repository) => {
       const started = Date.now();
@@ -65,6 +103,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
           policy: options.policy,
           repositories: [repository],
           dryRun: options.dryRun ?? false,
+          now,
+          ...(options.ledger && {
+            ledger: options.ledger,
+            warn: (message: string) => options.log(`${repository}: ${message}`),
+          }),
           // Read at re-verification: a push notified while this run plans is held too.
           heldPushes: { get: (name) => heldPushesOf(name) },
         });
@@ -135,7 +178,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
-      return send(response, 200, { status: 'ok', ...scheduler.load });
+      return send(response, 200, {
+        status: 'ok',
+        ...scheduler.load,
+        ...(options.ledger && { ledger: ledgerTotals }),
+      });
     }
     if (path !== '/webhook')
       return send(response, 404, { message: 'not found: POST /webhook or GET /healthz' });
@@ -150,6 +197,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     if (decision.statusCode !== 202)
       return send(response, decision.statusCode, { message: decision.message });
 
+    // Recorded before the cleanup is asked for, so that its plan sees this push's time.
+    if (options.ledger) await record(options.ledger, body.text, flattenHeaders(request)['content-type']);
     let queued = 0;
     for (const entry of decision.repositories) {
       const fresh = entry.eventIds.length === 0 || entry.eventIds.some((id) => !seen.has(id));
@@ -165,12 +214,48 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     send(response, 202, { message: decision.message, queued });
   };
 
+  /** Records a notification's events within the budget; never throws, logs what it lost. */
+  const record = async (
+    ledger: LedgerStore,
+    body: string,
+    contentType: string | undefined,
+  ): Promise<void> => {
+    let outcome: RecordingOutcome;
+    try {
+      const { events } = registryEventsOf(body, { now: now(), ...(contentType && { contentType }) });
+      if (events.length === 0) return;
+      outcome = await recordWithin(ledger, events, {
+        ignorePullsFrom: options.policy.ledger.ignorePullsFrom,
+        ...(options.recordBudgetMs !== undefined && { budgetMs: options.recordBudgetMs }),
+      });
+    } catch (error) {
+      // The gate accepted the body, so this is not expected; the cleanup still goes ahead.
+      options.log(
+        `ledger: notification not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    ledgerTotals.notifications += 1;
+    ledgerTotals.recorded += outcome.recorded;
+    ledgerTotals.duplicates += outcome.duplicates;
+    ledgerTotals.throttled += outcome.throttled;
+    ledgerTotals.ignored += outcome.ignored;
+    ledgerTotals.lost += outcome.lost;
+    if (outcome.recorded + outcome.duplicates + outcome.lost === 0) return;
+    options.log(
+      `ledger: ${outcome.recorded} recorded, ${outcome.duplicates} duplicate, ${outcome.throttled} throttled, ` +
+        `${outcome.ignored} ignored, ${outcome.lost} lost` +
+        (outcome.error !== undefined ? `: ${outcome.error}` : ''),
+    );
+  };
+
   const server = createServer((request, response) => {
     handle(request, response).catch(() => send(response, 400, { message: 'bad request' }));
   });
   return {
     server,
     scheduler,
+    ledgerTotals,
     url: () => {
       const address = server.address() as AddressInfo;
       return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
