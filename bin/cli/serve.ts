@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countResults, type Digest } from '../../lambda/domain';
-import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES, registryEventsOf } from '../../lambda/events';
+import { acceptWebhook, MAX_WEBHOOK_BODY_BYTES, type RegistryEvent } from '../../lambda/events';
 import { sweepRun, unlinkedPushes, type HeldPush } from '../../lambda/engine';
 import { recordWithin, type LedgerStore, type RecordingOutcome } from '../../lambda/ledger';
 import { policyCoversRepository, type Policy } from '../../lambda/policy';
@@ -192,13 +192,13 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     if (!body.complete) closeAfterReply(request, response);
     const decision = acceptWebhook(
       { method: request.method, headers: flattenHeaders(request), body: body.text },
-      { webhookToken: options.webhookToken },
+      { webhookToken: options.webhookToken, now: now() },
     );
     if (decision.statusCode !== 202)
       return send(response, decision.statusCode, { message: decision.message });
 
     // Recorded before the cleanup is asked for, so that its plan sees this push's time.
-    if (options.ledger) await record(options.ledger, body.text, flattenHeaders(request)['content-type']);
+    if (options.ledger && decision.events.length > 0) await record(options.ledger, decision.events);
     let queued = 0;
     for (const entry of decision.repositories) {
       const fresh = entry.eventIds.length === 0 || entry.eventIds.some((id) => !seen.has(id));
@@ -214,27 +214,15 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     send(response, 202, { message: decision.message, queued });
   };
 
-  /** Records a notification's events within the budget; never throws, logs what it lost. */
-  const record = async (
-    ledger: LedgerStore,
-    body: string,
-    contentType: string | undefined,
-  ): Promise<void> => {
-    let outcome: RecordingOutcome;
-    try {
-      const { events } = registryEventsOf(body, { now: now(), ...(contentType && { contentType }) });
-      if (events.length === 0) return;
-      outcome = await recordWithin(ledger, events, {
-        ignorePullsFrom: options.policy.ledger.ignorePullsFrom,
-        ...(options.recordBudgetMs !== undefined && { budgetMs: options.recordBudgetMs }),
-      });
-    } catch (error) {
-      // The gate accepted the body, so this is not expected; the cleanup still goes ahead.
-      options.log(
-        `ledger: notification not recorded: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return;
-    }
+  /**
+   * Records a notification's events (the gate's parse: one per body) within the budget; never
+   * throws, logs what it lost.
+   */
+  const record = async (ledger: LedgerStore, events: readonly RegistryEvent[]): Promise<void> => {
+    const outcome: RecordingOutcome = await recordWithin(ledger, events, {
+      ignorePullsFrom: options.policy.ledger.ignorePullsFrom,
+      ...(options.recordBudgetMs !== undefined && { budgetMs: options.recordBudgetMs }),
+    });
     ledgerTotals.notifications += 1;
     ledgerTotals.recorded += outcome.recorded;
     ledgerTotals.duplicates += outcome.duplicates;
