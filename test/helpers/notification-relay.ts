@@ -19,6 +19,12 @@ export interface NotificationRelay {
   forwardTo(target: string): void;
   /** Resolves once a received post names a push of `repository:tag`. */
   pushed(repository: string, tag: string): Promise<void>;
+  /**
+   * Posts naming a push of `repository:tag` are forwarded only once `until` resolves: the
+   * registry notifies a push before it links the tag, and a test can make the webhook see the
+   * notification after the link.
+   */
+  holdPushesOf(repository: string, tag: string, until: Promise<unknown>): void;
   stop(): Promise<void>;
 }
 
@@ -30,6 +36,7 @@ export interface NotificationRelay {
 export async function startNotificationRelay(): Promise<NotificationRelay> {
   const posts: RelayedPost[] = [];
   const waiters: Array<{ repository: string; tag: string; resolve: () => void }> = [];
+  const holds: Array<{ repository: string; tag: string; until: Promise<unknown> }> = [];
   let target: URL | undefined;
   const names = (post: RelayedPost, repository: string, tag: string): boolean => {
     type Event = { action?: unknown; target?: { repository?: unknown; tag?: unknown } };
@@ -54,6 +61,7 @@ export async function startNotificationRelay(): Promise<NotificationRelay> {
           waiter.resolve();
         }
       let status = 202;
+      for (const hold of holds) if (names(post, hold.repository, hold.tag)) await hold.until;
       if (target) {
         const forwarded = await fetch(target, {
           method: 'POST',
@@ -79,6 +87,9 @@ export async function startNotificationRelay(): Promise<NotificationRelay> {
       posts.some((post) => names(post, repository, tag))
         ? Promise.resolve()
         : new Promise((resolve) => waiters.push({ repository, tag, resolve })),
+    holdPushesOf: (repository, tag, until) => {
+      holds.push({ repository, tag, until });
+    },
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

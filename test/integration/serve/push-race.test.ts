@@ -205,7 +205,10 @@ describe('CLI: regsweep serve (a push notified before the registry links its tag
     expect(await headDigestRaw(registry.url, REPOSITORY, promoted)).toBe(promoted);
     expect(await headDigestRaw(registry.url, REPOSITORY, main2!.digest)).toBeUndefined();
 
-    // Act: let the link through; the registry's notification of it starts the run that sees it.
+    // Act: let the link through; the registry's notification of it starts the run that sees it
+    // (the relay passes that notification on once the PUT is answered: the registry notifies a
+    // push before it links the tag, and no look again is scheduled here to catch that).
+    relay.holdPushesOf(REPOSITORY, 'prod', promotion);
     released.resolve();
     await promotion;
     await logged(/^team\/app: 0 deleted, 1 untagged/);
