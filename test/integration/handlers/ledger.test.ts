@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LambdaFunctionURLEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
-import { readEnvironment } from '../../../lambda/aws/environment';
+import { ConfigurationError, readEnvironment } from '../../../lambda/aws/environment';
 import { MANIFEST_ACCEPT, type Digest } from '../../../lambda/domain';
 import { createWebhookHandler, type WebhookResult } from '../../../lambda/handlers/webhook-handler';
 import { createWorkerHandler } from '../../../lambda/handlers/worker-handler';
@@ -151,6 +151,60 @@ function lastMessages(fake: AwsFake): SQSEvent {
     })),
   };
 }
+
+describe('Function: readEnvironment (REGSWEEP_LEDGER_TABLE)', () => {
+  const base = {
+    REGSWEEP_REGISTRY: 'https://registry.example.com',
+    REGSWEEP_POLICY: JSON.stringify(POLICY),
+    REGSWEEP_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:regsweep-AbCdEf',
+    REGSWEEP_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/regsweep.fifo',
+  };
+  const errorOf = (env: Record<string, string>): string => {
+    try {
+      readEnvironment(env, { requireQueue: true });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a ConfigurationError');
+  };
+
+  it('gives the functions the ledger table when the variable is set', () => {
+    // Act
+    const environment = readEnvironment({ ...base, REGSWEEP_LEDGER_TABLE: TABLE }, { requireQueue: true });
+
+    // Assess
+    expect(environment.ledgerTable).toBe(TABLE);
+  });
+
+  it('refuses a policy that needs a ledger without the variable, naming each field and what to set', () => {
+    // Act
+    const message = errorOf(base);
+
+    // Assess
+    expect(message).toContain('REGSWEEP_POLICY: rules[0].order needs a ledger: set REGSWEEP_LEDGER_TABLE');
+    expect(message).toContain('rules[1].keepPulledWithin needs a ledger');
+  });
+
+  it('accepts a policy without ledger fields and no table: no ledger', () => {
+    // Act
+    const environment = readEnvironment(
+      { ...base, REGSWEEP_POLICY: JSON.stringify({ rules: [{ name: 'all', keep: 3 }] }) },
+      { requireQueue: true },
+    );
+
+    // Assess
+    expect(environment.ledgerTable).toBeUndefined();
+  });
+
+  it('refuses a value that is no DynamoDB table name', () => {
+    // Act
+    const message = errorOf({ ...base, REGSWEEP_LEDGER_TABLE: 'a b' });
+
+    // Assess
+    expect(message).toContain('REGSWEEP_LEDGER_TABLE: must be a DynamoDB table name');
+  });
+});
 
 describe('Handlers: webhook and worker with the ledger (DynamoDB)', () => {
   let dynalite: Dynalite;
