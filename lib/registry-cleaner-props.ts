@@ -154,7 +154,9 @@ export function resolveSettings(props: RegistryCleanerProps): CleanerSettings {
   if (props.securityGroups !== undefined && props.vpc === undefined) onlyWith('securityGroups', 'vpc');
   const hasLedger = props.ledger ?? true;
   if (props.ledgerRemovalPolicy !== undefined && !hasLedger) {
-    issues.push('ledgerRemovalPolicy: only applies with the ledger on; remove `ledger: false` or ledgerRemovalPolicy');
+    issues.push(
+      'ledgerRemovalPolicy: only applies with the ledger on; remove `ledger: false` or ledgerRemovalPolicy',
+    );
   }
   if (props.secretEncryptionKey !== undefined && props.secretArn === undefined) {
     onlyWith('secretEncryptionKey', 'secretArn');

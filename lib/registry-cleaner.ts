@@ -158,7 +158,9 @@ export class RegistryCleaner extends Construct {
 
     this.webhookUrl = this.webhookFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.schedule = this.createSchedule(settings);
-    this.notificationsConfig = notificationsConfig(this.webhookUrl.url, { ledger: this.ledger !== undefined });
+    this.notificationsConfig = notificationsConfig(this.webhookUrl.url, {
+      ledger: this.ledger !== undefined,
+    });
     this.monitoring = new CleanerMonitoring(this, 'Monitoring', {
       functions: { webhook: this.webhookFunction, worker: this.workerFunction, sweep: this.sweepFunction },
       queue: this.queue,

@@ -52,7 +52,9 @@ const Schema = z.object({
   REGSWEEP_LEDGER_TABLE: z.optional(
     z
       .string()
-      .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ - .)')),
+      .check(
+        z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ - .)'),
+      ),
   ),
 });
 

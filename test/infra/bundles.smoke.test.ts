@@ -169,7 +169,10 @@ describe('Bundles: the synthesized Lambda handlers', () => {
     // ...and recorded the pushes in the ledger table, through the runtime's DynamoDB client.
     const ledger = new DynamoDbLedgerStore({ tableName: LEDGER_TABLE, clientConfig: dynalite.clientConfig });
     try {
-      expect((await ledger.listTags('apps/web')).map((tag) => tag.tag).sort()).toEqual(['main-1a2b3c4', 'v1.2.3']);
+      expect((await ledger.listTags('apps/web')).map((tag) => tag.tag).sort()).toEqual([
+        'main-1a2b3c4',
+        'v1.2.3',
+      ]);
     } finally {
       await ledger.close();
     }

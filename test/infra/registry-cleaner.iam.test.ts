@@ -99,7 +99,11 @@ describe('Construct: RegistryCleaner (IAM)', () => {
       ...send,
       ...onTable('PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
     });
-    expect(grantsOf(defaults, 'Sweep')).toEqual({ ...common('Sweep'), ...send, ...onTable('PutItem', 'GetItem') });
+    expect(grantsOf(defaults, 'Sweep')).toEqual({
+      ...common('Sweep'),
+      ...send,
+      ...onTable('PutItem', 'GetItem'),
+    });
     // The worker queues continuations, and re-times messages whose pushed tags are not linked yet.
     expect(grantsOf(defaults, 'Worker')).toEqual({
       ...common('Worker'),
@@ -116,9 +120,9 @@ describe('Construct: RegistryCleaner (IAM)', () => {
   it('grants no DynamoDB action without the ledger', () => {
     // Assess
     for (const name of ['Webhook', 'Worker', 'Sweep'] as const) {
-      expect(Object.keys(grantsOf(noLedger, name)).filter((action) => action.startsWith('dynamodb:'))).toEqual(
-        [],
-      );
+      expect(
+        Object.keys(grantsOf(noLedger, name)).filter((action) => action.startsWith('dynamodb:')),
+      ).toEqual([]);
     }
   });
 

@@ -114,7 +114,10 @@ describe('Construct: CleanerMonitoring', () => {
       .filter((metric) => metric[0] === 'regsweep' && String(metric[1]).startsWith('Ledger'));
 
     // Assess
-    expect(ledgerMetrics.map((metric) => metric[1]).sort()).toEqual(['LedgerEventsLost', 'LedgerEventsRecorded']);
+    expect(ledgerMetrics.map((metric) => metric[1]).sort()).toEqual([
+      'LedgerEventsLost',
+      'LedgerEventsRecorded',
+    ]);
     for (const metric of ledgerMetrics)
       expect(dimensionsOf(metric)).toEqual({ service: 'regsweep', registry: '10.0.0.5:5000' });
   });

@@ -28,7 +28,13 @@ const SCANNER_AGENT = 'Trivy/0.50.1';
 const POLICY = {
   rules: [
     { name: 'nightly', repositories: ['apps/nightly'], tags: 'nightly-\\d+', order: 'pushed', keep: 2 },
-    { name: 'builds', repositories: ['apps/web'], tags: 'build-.+', olderThan: '7d', keepPulledWithin: '30d' },
+    {
+      name: 'builds',
+      repositories: ['apps/web'],
+      tags: 'build-.+',
+      olderThan: '7d',
+      keepPulledWithin: '30d',
+    },
   ],
   ledger: { ignorePullsFrom: ['^Trivy/'] },
 };
@@ -107,7 +113,9 @@ const pushOf = (repository: string, tag: string) => (event: PostedEvent) =>
 const pullOf = (digest: string, agent: string | RegExp) => (event: PostedEvent) =>
   event.action === 'pull' &&
   event.target?.digest === digest &&
-  (typeof agent === 'string' ? event.request?.useragent === agent : agent.test(event.request?.useragent ?? ''));
+  (typeof agent === 'string'
+    ? event.request?.useragent === agent
+    : agent.test(event.request?.useragent ?? ''));
 const deleteOf = (digest: string) => (event: PostedEvent) =>
   event.action === 'delete' && event.target?.digest === digest;
 
@@ -313,9 +321,12 @@ describe('Handlers: webhook and worker with the ledger (DynamoDB)', () => {
       expect(await deleteManifestRaw(registry.url, 'apps/web', digests['build-gone'])).toBe(202);
       await functionUrl.handled(deleteOf(digests['build-gone']));
       const worker = createWorkerHandler({
-        environment: readEnvironment(lambdaEnv(fake, registry.url, POLICY, { REGSWEEP_LEDGER_TABLE: TABLE }), {
-          requireQueue: true,
-        }),
+        environment: readEnvironment(
+          lambdaEnv(fake, registry.url, POLICY, { REGSWEEP_LEDGER_TABLE: TABLE }),
+          {
+            requireQueue: true,
+          },
+        ),
         client: regsweep,
         sqs: sqs(),
         ledger,
@@ -336,8 +347,12 @@ describe('Handlers: webhook and worker with the ledger (DynamoDB)', () => {
           digests['build-gone'],
         );
         // ...and the worker archived each removed manifest before removing it.
-        expect((await ledger.latestRemovalOfTag('apps/nightly', 'nightly-4'))?.body.length).toBeGreaterThan(0);
-        expect((await ledger.latestRemovalOfTag('apps/web', 'build-scanned'))?.body.length).toBeGreaterThan(0);
+        expect((await ledger.latestRemovalOfTag('apps/nightly', 'nightly-4'))?.body.length).toBeGreaterThan(
+          0,
+        );
+        expect((await ledger.latestRemovalOfTag('apps/web', 'build-scanned'))?.body.length).toBeGreaterThan(
+          0,
+        );
         // The webhook logged and counted what it recorded, and lost nothing.
         // (A post of blob events only has no manifest event to record.)
         const recorded = output.lines.filter(
@@ -346,9 +361,9 @@ describe('Handlers: webhook and worker with the ledger (DynamoDB)', () => {
         expect(recorded.length).toBeGreaterThan(0);
         for (const line of recorded) expect(line.ledger).toMatchObject({ lost: 0 });
         const metrics = output.lines.filter((line) => 'LedgerEventsRecorded' in line);
-        expect(metrics.reduce((sum, line) => sum + Number(line.LedgerEventsRecorded), 0)).toBeGreaterThanOrEqual(
-          13,
-        );
+        expect(
+          metrics.reduce((sum, line) => sum + Number(line.LedgerEventsRecorded), 0),
+        ).toBeGreaterThanOrEqual(13);
         expect(metrics.every((line) => line.LedgerEventsLost === 0)).toBe(true);
       } finally {
         await regsweep.close();
@@ -364,7 +379,10 @@ describe('Handlers: webhook and worker with the ledger (DynamoDB)', () => {
 
     it('answers 202 and queues the pushes when the table is missing, logging the events lost and why', async () => {
       // Prepare
-      const ledger = new DynamoDbLedgerStore({ tableName: 'no-such-table', clientConfig: dynalite.clientConfig });
+      const ledger = new DynamoDbLedgerStore({
+        tableName: 'no-such-table',
+        clientConfig: dynalite.clientConfig,
+      });
       const handler = createWebhookHandler({ environment: environment(), secrets, sqs: sqs(), ledger });
       const output = captureStdout();
 
