@@ -10,10 +10,7 @@ import type { LambdaEnvironment } from './environment';
  * runtime's own credentials and region, or undefined when the function has no ledger table.
  * Called once per execution environment, at module scope, so the client's connections are reused.
  */
-export function ledgerStoreFor(
-  environment: Pick<LambdaEnvironment, 'ledgerTable'>,
-  client: () => DynamoDBClient = () => new DynamoDBClient({}),
-): LedgerStore | undefined {
+export function ledgerStoreFor(environment: Pick<LambdaEnvironment, 'ledgerTable'>): LedgerStore | undefined {
   if (environment.ledgerTable === undefined) return undefined;
-  return new DynamoDbLedgerStore({ tableName: environment.ledgerTable, client: client() });
+  return new DynamoDbLedgerStore({ tableName: environment.ledgerTable, client: new DynamoDBClient({}) });
 }
