@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = [
   'secretArn',
   'schedule',
   'dryRun',
+  'ledger',
   'alarmEmail',
   'workerConcurrency',
   'workerTimeoutMinutes',
@@ -69,6 +70,10 @@ export function readAppContext(context: (key: ContextKey) => unknown): AppConfig
   if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') {
     issues.push(`-c dryRun: expected true or false, got "${dryRun}"`);
   }
+  const ledger = text('ledger');
+  if (ledger !== undefined && ledger !== 'true' && ledger !== 'false') {
+    issues.push(`-c ledger: expected true or false, got "${ledger}"`);
+  }
   const schedule = text('schedule');
   if (schedule !== undefined && !SCHEDULE_EXPRESSION.test(schedule)) {
     issues.push(
@@ -107,6 +112,7 @@ export function readAppContext(context: (key: ContextKey) => unknown): AppConfig
         ...(secretArn !== undefined && { secretArn }),
         ...(schedule !== undefined && { schedule: events.Schedule.expression(schedule) }),
         ...(dryRun !== undefined && { dryRun: dryRun === 'true' }),
+        ...(ledger !== undefined && { ledger: ledger === 'true' }),
         ...(workerConcurrency !== undefined && { workerConcurrency }),
         ...(workerTimeoutMinutes !== undefined && { workerTimeout: Duration.minutes(workerTimeoutMinutes) }),
         ...(logRetentionDays !== undefined && { logRetention: logRetentionDays as logs.RetentionDays }),

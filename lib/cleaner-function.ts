@@ -31,8 +31,9 @@ export const PREBUILT_HANDLERS_DIR = __filename.endsWith('.ts')
  * the packaged bundles with these options too (test/infra/bundles.smoke.test.ts compares the two).
  *
  * The AWS SDK v3 stays out of the bundle: the Node 22 runtime provides it, the handlers call only
- * two long-stable operations (`GetSecretValue`, `SendMessageBatch`), and leaving it out keeps the
- * bundles half a megabyte smaller (undici and zod are most of what remains).
+ * long-stable operations (`GetSecretValue`, `SendMessageBatch`, `ChangeMessageVisibility`, and
+ * the ledger's DynamoDB item reads and writes), and leaving it out keeps the bundles half a
+ * megabyte smaller (undici and zod are most of what remains).
  */
 export const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,

@@ -23,13 +23,16 @@ export interface CleanerMonitoringProps {
   readonly registryHost: string;
   /** Selects the worker's `mode` metric dimension (`dry-run` or `sweep`). */
   readonly dryRun: boolean;
+  /** Whether the webhook records into a ledger: the dashboard then charts its events. @default false */
+  readonly ledger?: boolean;
   /** @default no alarm actions */
   readonly alarmTopic?: sns.ITopic;
 }
 
 /**
  * Alarms on dead-letter queue depth and on each function's errors, and one dashboard: removals
- * over time, failures, queue depth and age, the dead-letter queue, durations.
+ * over time, failures, queue depth and age, the dead-letter queue, durations, and (with a ledger)
+ * the notification events the webhook recorded and lost.
  */
 export class CleanerMonitoring extends Construct {
   public readonly deadLetterAlarm: cloudwatch.Alarm;
@@ -163,6 +166,26 @@ export class CleanerMonitoring extends Construct {
         width,
       }),
     );
+    if (props.ledger) {
+      // The webhook's metrics carry no mode: recording is the same in a dry run.
+      const ledgerMetric = (metricName: string, label: string) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: METRICS_SERVICE, registry: props.registryHost },
+          statistic: cloudwatch.Stats.SUM,
+          period: COUNT_PERIOD,
+          label,
+        });
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Ledger: notification events (lost: the ledger failed or took longer than 1 s)',
+          left: [ledgerMetric('LedgerEventsRecorded', 'recorded')],
+          right: [ledgerMetric('LedgerEventsLost', 'lost')],
+          width: 2 * width,
+        }),
+      );
+    }
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',

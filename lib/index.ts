@@ -23,5 +23,6 @@ export type { RegistryCleanerProps } from './registry-cleaner-props';
 export type { PolicySource } from './policy-source';
 export { RegistryCleanerConfigError } from './errors';
 export { CleanerMonitoring, type CleanerMonitoringProps } from './cleaner-monitoring';
+export { LedgerTable, type LedgerTableProps, type LedgerUse } from './ledger-table';
 export { RegsweepStack, type RegsweepStackProps } from './regsweep-stack';
 export { readAppContext, CONTEXT_KEYS, DEFAULT_STACK_NAME, type AppConfig } from './app-context';

@@ -29,20 +29,24 @@ export interface LoadedPolicy {
   readonly json: string;
 }
 
+/** What synth says about a ledger field when the cleaner has no ledger table. */
+export const NO_LEDGER_HINT = 'the RegistryCleaner has `ledger: false`; remove it to create the ledger table';
+
 /**
  * Reads and validates the policy at synth time, so a bad policy fails `cdk synth` rather than the
- * deployed functions' cold start.
+ * deployed functions' cold start. With `hasLedger` false, a policy that uses a ledger feature
+ * fails too, naming each field.
  *
  * @throws RegistryCleanerConfigError with one issue per problem, each naming the policy field
  *   (`policy (examples/policy.yaml): rules[0].tags: ...`)
  */
-export function loadPolicy(source: PolicySource): LoadedPolicy {
+export function loadPolicy(source: PolicySource, options: { hasLedger: boolean }): LoadedPolicy {
   const label = typeof source === 'string' ? `policy (${source})` : 'policy';
   let policy: Policy;
   try {
     policy = typeof source === 'string' ? parsePolicy(readPolicyFile(source), source) : compilePolicy(source);
-    // The stack has no ledger table yet: a policy that needs one fails the synth, naming the field.
-    assertLedgerAvailable(policy, false, { hint: 'the stack has no ledger table yet' });
+    // Without the table a policy that needs one would silently do less: it fails the synth.
+    assertLedgerAvailable(policy, options.hasLedger, { hint: NO_LEDGER_HINT });
   } catch (error) {
     if (error instanceof PolicyError) {
       throw new RegistryCleanerConfigError(

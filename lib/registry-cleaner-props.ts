@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -97,6 +97,19 @@ export interface RegistryCleanerProps {
    * @default no reservation
    */
   readonly webhookReservedConcurrency?: number;
+  /**
+   * Create the ledger: one DynamoDB table (on demand, point-in-time recovery, TTL) where the
+   * webhook records what the notifications say (pushes, client pulls, deletes) and the worker
+   * archives each manifest before removing it. `order: pushed`, `keepPulledWithin` and `untagged`
+   * need it: with `false` a policy using them fails the synth, naming the field.
+   * @default true
+   */
+  readonly ledger?: boolean;
+  /**
+   * What happens to the ledger table when the stack is deleted. Only with the ledger on.
+   * @default RemovalPolicy.RETAIN: the push and pull times and the archives `restore` needs stay
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
 }
 
 /** The props after defaults and validation. */
@@ -112,6 +125,8 @@ export interface CleanerSettings {
   readonly workerConcurrency: number;
   readonly workerBatchSize: number;
   readonly workerTimeout: Duration;
+  /** The ledger table's removal policy; undefined: no ledger. */
+  readonly ledger?: { readonly removalPolicy: RemovalPolicy };
 }
 
 /** Daily at 03:00 UTC: a quiet hour in most of Europe and the Americas. */
@@ -137,6 +152,12 @@ export function resolveSettings(props: RegistryCleanerProps): CleanerSettings {
     issues.push(`${prop}: only applies together with ${required}; set ${required} or remove ${prop}`);
   if (props.vpcSubnets !== undefined && props.vpc === undefined) onlyWith('vpcSubnets', 'vpc');
   if (props.securityGroups !== undefined && props.vpc === undefined) onlyWith('securityGroups', 'vpc');
+  const hasLedger = props.ledger ?? true;
+  if (props.ledgerRemovalPolicy !== undefined && !hasLedger) {
+    issues.push(
+      'ledgerRemovalPolicy: only applies with the ledger on; remove `ledger: false` or ledgerRemovalPolicy',
+    );
+  }
   if (props.secretEncryptionKey !== undefined && props.secretArn === undefined) {
     onlyWith('secretEncryptionKey', 'secretArn');
   }
@@ -174,7 +195,7 @@ export function resolveSettings(props: RegistryCleanerProps): CleanerSettings {
 
   let policy: LoadedPolicy | undefined;
   try {
-    policy = loadPolicy(props.policy);
+    policy = loadPolicy(props.policy, { hasLedger });
   } catch (error) {
     if (!(error instanceof RegistryCleanerConfigError)) throw error;
     issues.push(...error.issues);
@@ -190,6 +211,7 @@ export function resolveSettings(props: RegistryCleanerProps): CleanerSettings {
     workerConcurrency,
     workerBatchSize,
     workerTimeout,
+    ...(hasLedger && { ledger: { removalPolicy: props.ledgerRemovalPolicy ?? RemovalPolicy.RETAIN } }),
   };
 }
 

@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CleanerFunction } from './cleaner-function';
 import { CleanerMonitoring } from './cleaner-monitoring';
+import { LedgerTable } from './ledger-table';
 import { NOTIFICATION_TIMEOUT_SECONDS, notificationsConfig } from './notifications-config';
 import { resolveSettings, type CleanerSettings, type RegistryCleanerProps } from './registry-cleaner-props';
 
@@ -39,7 +40,8 @@ const WEBHOOK_TOKEN_LENGTH = 48;
  * queues the pushed repositories on a FIFO queue (one message group per repository); a worker
  * cleans each one with the retention policy; a schedule starts a sweep that queues every
  * repository the policy covers. Failed cleanups are retried, then parked in a dead-letter queue,
- * which alarms.
+ * which alarms. The ledger (a DynamoDB table, unless `ledger: false`) remembers what the
+ * notifications said and archives each removed manifest.
  */
 export class RegistryCleaner extends Construct {
   /** The registry origin the functions call (`https://registry.example.com`). */
@@ -51,6 +53,8 @@ export class RegistryCleaner extends Construct {
   public readonly webhookFunction: lambda.Function;
   public readonly workerFunction: lambda.Function;
   public readonly sweepFunction: lambda.Function;
+  /** The ledger's table; undefined with `ledger: false`. */
+  public readonly ledger?: LedgerTable;
   /** The webhook's public endpoint (auth NONE: the bearer token is the gate). */
   public readonly webhookUrl: lambda.FunctionUrl;
   public readonly schedule: events.Rule;
@@ -80,11 +84,15 @@ export class RegistryCleaner extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
+    this.ledger =
+      settings.ledger && new LedgerTable(this, 'Ledger', { removalPolicy: settings.ledger.removalPolicy });
+
     const baseEnvironment = {
       REGSWEEP_REGISTRY: settings.registryUrl,
       REGSWEEP_POLICY: settings.policy.json,
       REGSWEEP_SECRET_ARN: this.secret.secretArn,
       REGSWEEP_DRY_RUN: String(settings.dryRun),
+      ...(this.ledger && { REGSWEEP_LEDGER_TABLE: this.ledger.table.tableName }),
     };
     // Every function sends to the queue: the worker queues the continuation of a cleanup it stopped
     // before its deadline.
@@ -135,6 +143,11 @@ export class RegistryCleaner extends Construct {
     this.queue.grantSendMessages(this.webhookFunction);
     this.queue.grantSendMessages(this.sweepFunction);
     this.queue.grantSendMessages(this.workerFunction);
+    // The ledger: the webhook records events, the worker plans, archives and records removals, the
+    // sweep creates its run.
+    this.ledger?.grant(this.webhookFunction, 'record');
+    this.ledger?.grant(this.workerFunction, 'clean');
+    this.ledger?.grant(this.sweepFunction, 'run');
     this.workerFunction.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: settings.workerBatchSize,
@@ -145,13 +158,16 @@ export class RegistryCleaner extends Construct {
 
     this.webhookUrl = this.webhookFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.schedule = this.createSchedule(settings);
-    this.notificationsConfig = notificationsConfig(this.webhookUrl.url);
+    this.notificationsConfig = notificationsConfig(this.webhookUrl.url, {
+      ledger: this.ledger !== undefined,
+    });
     this.monitoring = new CleanerMonitoring(this, 'Monitoring', {
       functions: { webhook: this.webhookFunction, worker: this.workerFunction, sweep: this.sweepFunction },
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       registryHost: settings.registryHost,
       dryRun: settings.dryRun,
+      ledger: this.ledger !== undefined,
       ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
     });
   }

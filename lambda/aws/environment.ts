@@ -18,7 +18,16 @@ export interface LambdaEnvironment {
   /** Present for the webhook and sweep functions (they enqueue). */
   readonly queueUrl?: string;
   readonly dryRun: boolean;
+  /** The ledger's DynamoDB table; absent: no ledger (a policy that needs one is refused). */
+  readonly ledgerTable?: string;
 }
+
+/**
+ * What a function without `REGSWEEP_LEDGER_TABLE` says about a policy that needs a ledger: the
+ * variable, and the construct prop that creates the table.
+ */
+export const LEDGER_TABLE_HINT =
+  'set REGSWEEP_LEDGER_TABLE (the RegistryCleaner construct sets it unless its prop `ledger` is false)';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -39,6 +48,14 @@ const Schema = z.object({
     .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN')),
   REGSWEEP_QUEUE_URL: z.optional(httpUrl),
   REGSWEEP_DRY_RUN: z._default(z.enum(['true', 'false'], "must be 'true' or 'false'"), 'false'),
+  // DynamoDB's table-name rule: 3 to 255 of letters, digits, '_', '-' and '.'.
+  REGSWEEP_LEDGER_TABLE: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ - .)'),
+      ),
+  ),
 });
 
 /**
@@ -62,8 +79,8 @@ export function readEnvironment(
   let policy: Policy;
   try {
     policy = compilePolicy(JSON.parse(values.REGSWEEP_POLICY));
-    // The Lambdas have no ledger table yet: a policy that needs one would silently do less.
-    assertLedgerAvailable(policy, false, { hint: 'the stack has no ledger table yet' });
+    // Without a ledger table a policy that needs one would silently do less: refused here.
+    assertLedgerAvailable(policy, values.REGSWEEP_LEDGER_TABLE !== undefined, { hint: LEDGER_TABLE_HINT });
   } catch (error) {
     const detail =
       error instanceof PolicyError
@@ -81,5 +98,6 @@ export function readEnvironment(
     secretArn: values.REGSWEEP_SECRET_ARN,
     ...(values.REGSWEEP_QUEUE_URL && { queueUrl: values.REGSWEEP_QUEUE_URL }),
     dryRun: values.REGSWEEP_DRY_RUN === 'true',
+    ...(values.REGSWEEP_LEDGER_TABLE && { ledgerTable: values.REGSWEEP_LEDGER_TABLE }),
   };
 }

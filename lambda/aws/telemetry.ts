@@ -38,6 +38,24 @@ export function recordRun(registry: string, counts: RunCounts, durationMs: numbe
   metrics.publishStoredMetrics();
 }
 
+/** What the webhook did with a notification's events for the ledger (see `recordWithin`). */
+export interface LedgerRecordingCounts {
+  readonly recorded: number;
+  readonly lost: number;
+}
+
+/**
+ * Records, per registry host, how many notification events the webhook wrote to the ledger and
+ * how many it lost (the store failed or was slower than its budget): `LedgerEventsRecorded`,
+ * `LedgerEventsLost`.
+ */
+export function recordLedgerEvents(registry: string, counts: LedgerRecordingCounts): void {
+  metrics.addDimension('registry', new URL(registry).host);
+  metrics.addMetric('LedgerEventsRecorded', MetricUnit.Count, counts.recorded);
+  metrics.addMetric('LedgerEventsLost', MetricUnit.Count, counts.lost);
+  metrics.publishStoredMetrics();
+}
+
 /** Name and message only: no stack with request data, never a secret. */
 export function errorSummary(error: unknown): { name: string; message: string } {
   return error instanceof Error

@@ -1,193 +1,19 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deadlineMarginMs, stopBeforeDeadline } from '../aws/deadline';
-import { readEnvironment, type LambdaEnvironment } from '../aws/environment';
-import { enqueueCleanups, pushRecheckDelaySeconds, receiveAgainIn } from '../aws/queue';
+import { readEnvironment } from '../aws/environment';
+import { ledgerStoreFor } from '../aws/ledger';
 import { registryClientFor } from '../aws/registry';
 import { SecretStore } from '../aws/secrets';
-import { countResults, errorSummary, logger, recordRun, withLambdaContext } from '../aws/telemetry';
-import type { Plan } from '../domain';
-import { sweepRun, unlinkedPushes } from '../engine';
-import { continuationOf, parseCleanupMessage, type CleanupMessage } from '../events';
-import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
+import { withLambdaContext } from '../aws/telemetry';
+import { createWorkerHandler } from './worker-handler';
 
-export interface WorkerDependencies {
-  readonly environment: LambdaEnvironment;
-  readonly client: RegistryClient;
-  /** Queues continuations and re-times messages whose pushed tags were not linked yet. */
-  readonly sqs: SQSClient;
-}
+export { createWorkerHandler, type WorkerDependencies } from './worker-handler';
 
-/** The most tag names one log line lists (with the count beside them). */
-const MAX_LOGGED_TAGS = 50;
-
-/** What became of one message: done, handed on to a continuation, or to be received again. */
-type Outcome = 'done' | 'continued' | 'retry';
-
-/**
- * Cleans the repository named by each queued message. Only the messages that failed are reported
- * (`reportBatchItemFailures`), so only they come back; on a FIFO queue every later message of a
- * failed message's group is reported too, to keep the group's order. A rerun is harmless: a
- * removal that is already done counts as done.
- *
- * Two things make a message come back on purpose:
- * - **pushed tags not linked yet** (the registry notifies before it links a tag): the run holds
- *   each `pushed` digest whatever the tags resolve to; when a tag still does not resolve to its
- *   digest afterwards, the message is reported failed and made visible again after
- *   `PUSH_RECHECK_DELAYS_S` (its group waits meanwhile, so no other run of the repository goes
- *   first); after the queue's last receipt it lands in the dead-letter queue, the digest held in
- *   every run.
- * - **the deadline**: removals stop starting `deadlineMarginMs` before the invocation's deadline;
- *   the rest is queued as a continuation (same repository, trigger, run, event ids and pushes;
- *   at most `MAX_CONTINUATIONS`), and the log says which removals were not started and why.
- */
-export function createWorkerHandler(deps: WorkerDependencies) {
-  const { environment, client } = deps;
-  return async (
-    event: SQSEvent,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<SQSBatchResponse> => {
-    const batchItemFailures: SQSBatchItemFailure[] = [];
-    const failedGroups = new Set<string>();
-    // Without a context (direct calls), there is no deadline to watch.
-    const remainingMs = context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY;
-    const marginMs = deadlineMarginMs(remainingMs());
-    for (const record of event.Records) {
-      const group = record.attributes?.MessageGroupId ?? record.messageId;
-      if (failedGroups.has(group)) {
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      const started = Date.now();
-      try {
-        const outcome = await handleRecord(record, stopBeforeDeadline(remainingMs, marginMs));
-        if (outcome === 'retry') {
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-          failedGroups.add(group);
-        }
-      } catch (error) {
-        logger.error('cleanup failed; the message will be retried', {
-          messageId: record.messageId,
-          error: errorSummary(error),
-          durationMs: Date.now() - started,
-        });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-        failedGroups.add(group);
-      }
-    }
-    return { batchItemFailures };
-  };
-
-  async function handleRecord(record: SQSRecord, stopStarting: () => string | undefined): Promise<Outcome> {
-    const started = Date.now();
-    const message = parseCleanupMessage(record.body);
-    let stopReason: string | undefined;
-    const stop = (): string | undefined => {
-      const reason = stopStarting();
-      stopReason ??= reason;
-      return reason;
-    };
-    const notStartedAtAll = stop();
-    if (notStartedAtAll) {
-      // Too close to the deadline to plan: hand the whole message on.
-      await queueContinuation(message, notStartedAtAll, []);
-      return 'continued';
-    }
-    const pushes = message.pushed ?? [];
-    // Told of more pushes than a message carries: what is not listed cannot be held, so plan only.
-    const dryRun = environment.dryRun || message.pushedTruncated === true;
-    const plan = await sweepRun({
-      client,
-      policy: environment.policy,
-      repositories: [message.repository],
-      dryRun,
-      heldPushes: new Map([[message.repository, pushes]]),
-      stopStarting: stop,
-    });
-    const counts = countResults(plan);
-    const durationMs = Date.now() - started;
-    recordRun(environment.registry, counts, durationMs, dryRun);
-    const notStarted = dryRun ? [] : notStartedRemovals(plan);
-    const pending = dryRun
-      ? []
-      : await unlinkedPushes(client, message.repository, pushes, DEFAULT_CONCURRENCY);
-    logger.info('repository cleaned', {
-      repository: message.repository,
-      trigger: message.trigger,
-      ...(message.runId !== undefined && { runId: message.runId }),
-      ...(message.continuation !== undefined && { continuation: message.continuation }),
-      dryRun,
-      ...(message.pushedTruncated && {
-        planOnly: 'the notification named more pushed tags than a message carries: nothing removed',
-      }),
-      planned: plan.summary,
-      ...counts,
-      ...(pending.length > 0 && { heldUntilLinked: pending }),
-      ...(notStarted.length > 0 && {
-        notStarted: notStarted.slice(0, MAX_LOGGED_TAGS),
-        notStartedCount: notStarted.length,
-        notStartedReason: stopReason,
-      }),
-      durationMs,
-    });
-    // A repository that could not be read (or checked) is a failure too: the queue retries it.
-    const unread = plan.repositories.find((repository) => repository.error !== undefined)?.error;
-    if (unread !== undefined) throw new Error(`${message.repository}: ${unread}`);
-    if (counts.failed > 0) throw new Error(`${counts.failed} removals failed in ${message.repository}`);
-    if (pending.length > 0) {
-      // Received again soon, and the whole run redone with the pushes still held.
-      const seconds = pushRecheckDelaySeconds(Number(record.attributes?.ApproximateReceiveCount ?? '1'));
-      logger.warn('pushed tags not linked yet: their digests stay held; the message comes back', {
-        repository: message.repository,
-        pending,
-        seconds,
-      });
-      await receiveAgainIn(deps.sqs, queueUrl(), record.receiptHandle, seconds).catch((error: unknown) =>
-        // It still comes back, after the queue's visibility timeout.
-        logger.warn('could not shorten the message visibility', { error: errorSummary(error) }),
-      );
-      return 'retry';
-    }
-    if (notStarted.length > 0) {
-      await queueContinuation(message, stopReason ?? 'stopped before the Lambda deadline', notStarted);
-      return 'continued';
-    }
-    return 'done';
-  }
-
-  async function queueContinuation(
-    message: CleanupMessage,
-    why: string,
-    notStarted: readonly string[],
-  ): Promise<void> {
-    const continuation = continuationOf(message);
-    const result = await enqueueCleanups(deps.sqs, queueUrl(), [continuation]);
-    if (result.failed > 0) throw new Error(`could not queue the continuation of ${message.repository}`);
-    logger.info('continuation queued', {
-      repository: message.repository,
-      continuation: continuation.continuation,
-      reason: why,
-      notStarted: notStarted.length,
-    });
-  }
-
-  function queueUrl(): string {
-    return environment.queueUrl as string;
-  }
-}
-
-/** The tags whose removal a stop left not started (no result, and not kept). */
-function notStartedRemovals(plan: Plan): string[] {
-  return plan.repositories.flatMap((repository) =>
-    repository.tags
-      .filter((tag) => tag.action !== 'keep' && tag.result === undefined && !tag.dangling)
-      .map((tag) => `${repository.name}:${tag.tag}`),
-  );
-}
-
+/* The worker function's entry point: configuration is read and clients are created at cold start;
+ * the handler (worker-handler.ts) takes them as dependencies, so tests need no process.env. */
 const environment = readEnvironment(process.env, { requireQueue: true });
 const secrets = new SecretStore(new SecretsManagerClient({}), environment.secretArn);
+const ledger = ledgerStoreFor(environment);
 
 /** The Lambda entry point; the registry client (and its connection pool) lives across invocations. */
 export const handler = withLambdaContext(
@@ -195,5 +21,6 @@ export const handler = withLambdaContext(
     environment,
     client: registryClientFor(environment, secrets),
     sqs: new SQSClient({}),
+    ...(ledger && { ledger }),
   }),
 );

@@ -1,7 +1,11 @@
 import type { Digest } from '../../lambda/domain';
 import { RegistryClient } from '../../lambda/registry';
 import { pushImage, type PushOptions } from '../../tools/pusher';
-import { startRegistry, type RegistryProcess, type RegistryProcessOptions } from '../../tools/registry-process';
+import {
+  startRegistry,
+  type RegistryProcess,
+  type RegistryProcessOptions,
+} from '../../tools/registry-process';
 
 const DAY_MS = 86_400_000;
 

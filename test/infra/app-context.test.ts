@@ -42,15 +42,23 @@ describe('Function: readAppContext', () => {
     const fromFlags = read({
       policy: 'p.yaml',
       dryRun: 'true',
+      ledger: 'false',
       workerConcurrency: '5',
       logRetentionDays: '7',
     });
-    const fromJson = read({ policy: 'p.yaml', dryRun: true, workerConcurrency: 5, logRetentionDays: 7 });
+    const fromJson = read({
+      policy: 'p.yaml',
+      dryRun: true,
+      ledger: false,
+      workerConcurrency: 5,
+      logRetentionDays: 7,
+    });
 
     // Assess
     for (const config of [fromFlags, fromJson]) {
       expect(config.stackProps.cleaner).toMatchObject({
         dryRun: true,
+        ledger: false,
         workerConcurrency: 5,
         logRetention: logs.RetentionDays.ONE_WEEK,
       });
@@ -100,6 +108,7 @@ describe('Function: readAppContext', () => {
     // Act
     const issues = issuesOf({
       dryRun: 'yes',
+      ledger: 'off',
       schedule: 'daily',
       alarmEmail: 'ops',
       logRetentionDays: '10',
@@ -111,6 +120,7 @@ describe('Function: readAppContext', () => {
     expect(issues.map((issue) => issue.split(':')[0])).toEqual([
       '-c policy',
       '-c dryRun',
+      '-c ledger',
       '-c schedule',
       '-c alarmEmail',
       '-c logRetentionDays',

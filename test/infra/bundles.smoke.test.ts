@@ -11,6 +11,8 @@ import { WEBHOOK_TOKEN_PLACEHOLDER } from '../../lib/notifications-config';
 import { RegsweepStack } from '../../lib/regsweep-stack';
 import { FIXTURE_WEBHOOK_TOKEN } from '../fixtures/events';
 import { startAwsFake, type AwsFake } from '../helpers/aws-fake';
+import { startDynalite, type Dynalite } from '../helpers/dynalite';
+import { DynamoDbLedgerStore } from '../../lambda/ledger';
 import { listTagsRaw, pushImage } from '../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../tools/registry-process';
 import {
@@ -34,6 +36,8 @@ const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).t
 /** A regression guard: the bundles are ~0.7 MB (webhook) and ~1.25 MB (worker, sweep) today. */
 const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
 type Name = 'Webhook' | 'Worker' | 'Sweep';
+/** The ledger table on dynalite that stands for the stack's. */
+const LEDGER_TABLE = 'regsweep-smoke-ledger';
 
 /**
  * The bundles as Lambda runs them: synthesized (esbuild, local), loaded from the cloud assembly in
@@ -46,6 +50,7 @@ describe('Bundles: the synthesized Lambda handlers', () => {
   const measured: Array<{ name: Name; bundleBytes: number; gzipBytes: number; importMs: number }> = [];
   let registry: RegistryProcess;
   let aws: AwsFake;
+  let dynalite: Dynalite;
   let template: Template;
   const functions = {} as Record<Name, BundledFunction>;
   /** The worker's run (the cleaning test), whose metrics the next test reads. */
@@ -56,6 +61,7 @@ describe('Bundles: the synthesized Lambda handlers', () => {
     const fn = functions[name];
     const invocation = await invokeBundle(fn, typeof event === 'string' ? path.join(EVENTS, event) : event, {
       ...aws.env(),
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
       NODE_PATH: runtime.nodePath,
       AWS_LAMBDA_FUNCTION_NAME: `regsweep-${name.toLowerCase()}`,
     });
@@ -72,10 +78,12 @@ describe('Bundles: the synthesized Lambda handlers', () => {
   beforeAll(async () => {
     // Prepare: apps/web has four main builds (keep 3: the oldest goes) and a release; apps/api an
     // old pull-request build (older than 7d: goes) and a new one. See examples/policy.yaml.
-    [registry, aws] = await Promise.all([
+    [registry, aws, dynalite] = await Promise.all([
       startRegistry(),
       startAwsFake({ secrets: { [SECRET_ARN]: JSON.stringify({ webhookToken: FIXTURE_WEBHOOK_TOKEN }) } }),
+      startDynalite(),
     ]);
+    await dynalite.createLedgerTable(LEDGER_TABLE);
     for (const [tag, days] of [
       ['main-1111111', 4],
       ['main-2222222', 3],
@@ -93,15 +101,20 @@ describe('Bundles: the synthesized Lambda handlers', () => {
     });
     template = Template.fromStack(stack);
     const queue = logicalIdOf(template, 'AWS::SQS::Queue', 'RegistryCleanerQueue');
+    const table = logicalIdOf(template, 'AWS::DynamoDB::Table', 'RegistryCleanerLedgerTable');
     for (const name of ['Webhook', 'Worker', 'Sweep'] as const) {
       const id = logicalIdOf(template, 'AWS::Lambda::Function', `RegistryCleaner${name}Function`);
-      // The only token in the environment is the queue URL: it must point at the fake.
-      functions[name] = bundledFunction(testApp, stack, template, id, { [queue]: aws.queueUrl() });
+      // The only tokens in the environment are the queue URL (the fake's) and the ledger table
+      // (on dynalite).
+      functions[name] = bundledFunction(testApp, stack, template, id, {
+        [queue]: aws.queueUrl(),
+        [table]: LEDGER_TABLE,
+      });
     }
   });
 
   afterAll(async () => {
-    await Promise.all([registry?.stop(), aws?.stop()]);
+    await Promise.all([registry?.stop(), aws?.stop(), dynalite?.stop()]);
     runtime.dispose();
     testApp.dispose();
     console.log(
@@ -153,6 +166,16 @@ describe('Bundles: the synthesized Lambda handlers', () => {
     const pushes = aws.messages.filter((message) => JSON.parse(message.body).trigger === 'push');
     expect(pushes.map((message) => message.groupId).sort()).toEqual(['apps/api', 'apps/web']);
     expect(new Set(pushes.map((message) => message.queueUrl))).toEqual(new Set([aws.queueUrl()]));
+    // ...and recorded the pushes in the ledger table, through the runtime's DynamoDB client.
+    const ledger = new DynamoDbLedgerStore({ tableName: LEDGER_TABLE, clientConfig: dynalite.clientConfig });
+    try {
+      expect((await ledger.listTags('apps/web')).map((tag) => tag.tag).sort()).toEqual([
+        'main-1a2b3c4',
+        'v1.2.3',
+      ]);
+    } finally {
+      await ledger.close();
+    }
   });
 
   it('worker: cleans the queued repositories in the real registry, reporting no failed message', async () => {

@@ -42,6 +42,7 @@ describe('Construct: RegistryCleaner (IAM)', () => {
   let defaults: Template;
   let privateNetwork: Template;
   let nameOnly: Template;
+  let noLedger: Template;
 
   beforeAll(() => {
     const defaultStack = testApp.cleanerStack('Defaults').stack;
@@ -59,7 +60,9 @@ describe('Construct: RegistryCleaner (IAM)', () => {
       secretEncryptionKey: key,
     });
     const nameOnlyStack = testApp.cleanerStack('NameOnly', { secretArn: NAME_ONLY_SECRET_ARN }).stack;
+    const noLedgerStack = testApp.cleanerStack('NoLedger', { ledger: false }).stack;
     defaults = Template.fromStack(defaultStack);
+    noLedger = Template.fromStack(noLedgerStack);
     privateNetwork = Template.fromStack(privateStack);
     nameOnly = Template.fromStack(nameOnlyStack);
   });
@@ -84,13 +87,27 @@ describe('Construct: RegistryCleaner (IAM)', () => {
       'sqs:GetQueueAttributes': [queue],
       'sqs:GetQueueUrl': [queue],
     };
+    const table = {
+      'Fn::GetAtt': [logicalIdOf(defaults, 'AWS::DynamoDB::Table', 'RegistryCleanerLedgerTable'), 'Arn'],
+    };
+    const onTable = (...actions: string[]) =>
+      Object.fromEntries(actions.map((action) => [`dynamodb:${action}`, [table]]));
 
-    // Assess
-    expect(grantsOf(defaults, 'Webhook')).toEqual({ ...common('Webhook'), ...send });
-    expect(grantsOf(defaults, 'Sweep')).toEqual({ ...common('Sweep'), ...send });
+    // Assess: the webhook records events; the sweep creates its run; the worker reads and writes.
+    expect(grantsOf(defaults, 'Webhook')).toEqual({
+      ...common('Webhook'),
+      ...send,
+      ...onTable('PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
+    });
+    expect(grantsOf(defaults, 'Sweep')).toEqual({
+      ...common('Sweep'),
+      ...send,
+      ...onTable('PutItem', 'GetItem'),
+    });
     // The worker queues continuations, and re-times messages whose pushed tags are not linked yet.
     expect(grantsOf(defaults, 'Worker')).toEqual({
       ...common('Worker'),
+      ...onTable('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
       'sqs:ReceiveMessage': [queue],
       'sqs:ChangeMessageVisibility': [queue],
       'sqs:DeleteMessage': [queue],
@@ -100,9 +117,18 @@ describe('Construct: RegistryCleaner (IAM)', () => {
     });
   });
 
+  it('grants no DynamoDB action without the ledger', () => {
+    // Assess
+    for (const name of ['Webhook', 'Worker', 'Sweep'] as const) {
+      expect(
+        Object.keys(grantsOf(noLedger, name)).filter((action) => action.startsWith('dynamodb:')),
+      ).toEqual([]);
+    }
+  });
+
   it('grants no wildcard action and no wildcard resource', () => {
     // Assess
-    for (const template of [defaults, privateNetwork, nameOnly]) {
+    for (const template of [defaults, privateNetwork, nameOnly, noLedger]) {
       for (const name of ['Webhook', 'Worker', 'Sweep'] as const) {
         for (const statement of statementsOf(template, name)) {
           for (const action of [statement.Action].flat()) expect(action).not.toContain('*');

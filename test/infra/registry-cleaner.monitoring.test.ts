@@ -8,6 +8,7 @@ describe('Construct: CleanerMonitoring', () => {
   const testApp = new TestApp({ bundle: false });
   let withEmail: Template;
   let quiet: Template;
+  let noLedger: Template;
   const functionId = (template: Template, name: string) =>
     logicalIdOf(template, 'AWS::Lambda::Function', `RegistryCleaner${name}Function`);
 
@@ -20,7 +21,9 @@ describe('Construct: CleanerMonitoring', () => {
       registryUrl: 'http://10.0.0.5:5000',
       dryRun: true,
     }).stack;
+    const noLedgerStack = testApp.cleanerStack('NoLedger', { ledger: false }).stack;
     withEmail = Template.fromStack(emailStack);
+    noLedger = Template.fromStack(noLedgerStack);
     quiet = Template.fromStack(quietStack);
   });
 
@@ -96,8 +99,27 @@ describe('Construct: CleanerMonitoring', () => {
       'Dead-letter queue',
       'Function durations (p50, p99)',
       'Cleanup run duration per repository',
+      'Ledger: notification events (lost: the ledger failed or took longer than 1 s)',
       'Alarms',
     ]);
+    expect(dashboardOf(noLedger).map((widget) => widget.properties.title)).not.toContain(
+      'Ledger: notification events (lost: the ledger failed or took longer than 1 s)',
+    );
+  });
+
+  it("charts the webhook's ledger events with the dimensions it emits: service, registry host", () => {
+    // Prepare
+    const ledgerMetrics = dashboardOf(quiet)
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .filter((metric) => metric[0] === 'regsweep' && String(metric[1]).startsWith('Ledger'));
+
+    // Assess
+    expect(ledgerMetrics.map((metric) => metric[1]).sort()).toEqual([
+      'LedgerEventsLost',
+      'LedgerEventsRecorded',
+    ]);
+    for (const metric of ledgerMetrics)
+      expect(dimensionsOf(metric)).toEqual({ service: 'regsweep', registry: '10.0.0.5:5000' });
   });
 
   it("charts the worker's metrics with the dimensions the worker emits: service, registry host, mode", () => {
@@ -105,7 +127,7 @@ describe('Construct: CleanerMonitoring', () => {
     const regsweepMetrics = (template: Template) =>
       dashboardOf(template)
         .flatMap((widget) => widget.properties.metrics ?? [])
-        .filter((metric) => metric[0] === 'regsweep');
+        .filter((metric) => metric[0] === 'regsweep' && !String(metric[1]).startsWith('Ledger'));
 
     // Assess
     for (const [template, registry, mode] of [
@@ -169,7 +191,8 @@ describe('Stack: RegsweepStack', () => {
             timeout: '10s',
             threshold: 5,
             backoff: '30s',
-            ignore: { mediatypes: ['application/octet-stream'], actions: ['pull', 'mount', 'delete'] },
+            // The ledger records pulls and deletes: only blob events and mounts are left out.
+            ignore: { mediatypes: ['application/octet-stream'], actions: ['mount'] },
           },
         ],
       },

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RegistryCleanerConfigError } from '../../lib/errors';
 import { MAX_POLICY_JSON_BYTES } from '../../lib/policy-source';
 import { RegistryCleaner, type RegistryCleanerProps } from '../../lib/registry-cleaner';
-import { EXAMPLE_POLICY, EXAMPLE_REGISTRY, emptyStack, errorMessageOf } from './helpers/synth';
+import { EXAMPLE_POLICY, EXAMPLE_REGISTRY, TestApp, emptyStack, errorMessageOf } from './helpers/synth';
 
 const POLICIES = path.join(__dirname, '..', 'fixtures', 'policies');
 
@@ -150,15 +150,51 @@ describe('Construct: RegistryCleaner (props)', () => {
     expect(message).toContain('policy: rules[0].olderThan: ');
   });
 
-  it('fails naming each field that needs a ledger, since the stack has none yet', () => {
+  it('fails naming each field that needs a ledger when the ledger is off', () => {
     // Act
     const message = build({
-      policy: { rules: [{ name: 'prs', tags: 'pr-.*', order: 'pushed', keep: 2, keepPulledWithin: '30d' }] },
+      ledger: false,
+      policy: {
+        rules: [{ name: 'prs', tags: 'pr-.*', order: 'pushed', keep: 2, keepPulledWithin: '30d' }],
+        untagged: [{ olderThan: '2d' }],
+      },
     });
 
     // Assess
-    expect(message).toContain('policy: rules[0].order needs a ledger: the stack has no ledger table yet');
+    expect(message).toContain(
+      'policy: rules[0].order needs a ledger: the RegistryCleaner has `ledger: false`; remove it to create the ledger table',
+    );
     expect(message).toContain('policy: rules[0].keepPulledWithin needs a ledger');
+    expect(message).toContain('policy: untagged needs a ledger');
+  });
+
+  it('accepts the fields that need a ledger with the ledger on (the default)', () => {
+    // Prepare
+    const testApp = new TestApp({ bundle: false });
+
+    try {
+      // Act
+      const { cleaner } = testApp.cleanerStack('LedgerPolicy', {
+        policy: {
+          rules: [{ name: 'prs', tags: 'pr-.*', order: 'pushed', keep: 2, keepPulledWithin: '30d' }],
+          untagged: [{ olderThan: '2d', keepPulledWithin: '7d' }],
+          ledger: { ignorePullsFrom: ['^Trivy/'] },
+        },
+      });
+
+      // Assess
+      expect(cleaner.ledger?.table).toBeDefined();
+    } finally {
+      testApp.dispose();
+    }
+  });
+
+  it('rejects a ledgerRemovalPolicy with the ledger off', () => {
+    // Act
+    const message = build({ ledger: false, ledgerRemovalPolicy: RemovalPolicy.DESTROY });
+
+    // Assess
+    expect(message).toContain('ledgerRemovalPolicy: only applies with the ledger on');
   });
 
   it('fails naming a policy file that cannot be read', () => {

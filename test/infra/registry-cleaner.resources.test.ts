@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,11 +13,15 @@ describe('Construct: RegistryCleaner', () => {
   let defaults: Template;
   let tuned: Template;
   let fromPolicy: Template;
+  let noLedger: Template;
+  let disposable: Template;
   const fn = (template: Template, name: (typeof FUNCTIONS)[number]) =>
     logicalIdOf(template, 'AWS::Lambda::Function', `RegistryCleaner${name}Function`);
   const functionProps = (template: Template, name: (typeof FUNCTIONS)[number]) =>
     template.findResources('AWS::Lambda::Function')[fn(template, name)].Properties;
   const queueId = (template: Template) => logicalIdOf(template, 'AWS::SQS::Queue', 'RegistryCleanerQueue');
+  const ledgerId = (template: Template) =>
+    logicalIdOf(template, 'AWS::DynamoDB::Table', 'RegistryCleanerLedgerTable');
   const deadLetterId = (template: Template) =>
     logicalIdOf(template, 'AWS::SQS::Queue', 'RegistryCleanerDeadLetterQueue');
 
@@ -37,7 +41,13 @@ describe('Construct: RegistryCleaner', () => {
       registryUrl: undefined,
       policy: { registry: 'http://registry.internal:5000/', rules: [{ name: 'all', keep: 10 }] },
     }).stack;
+    const noLedgerStack = testApp.cleanerStack('NoLedger', { ledger: false }).stack;
+    const disposableStack = testApp.cleanerStack('Disposable', {
+      ledgerRemovalPolicy: RemovalPolicy.DESTROY,
+    }).stack;
     defaults = Template.fromStack(defaultStack);
+    noLedger = Template.fromStack(noLedgerStack);
+    disposable = Template.fromStack(disposableStack);
     tuned = Template.fromStack(tunedStack);
     fromPolicy = Template.fromStack(fromPolicyStack);
   });
@@ -171,13 +181,51 @@ describe('Construct: RegistryCleaner', () => {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const queueUrl = { REGSWEEP_QUEUE_URL: { Ref: queueId(defaults) } };
+    const ledger = { REGSWEEP_LEDGER_TABLE: { Ref: ledgerId(defaults) } };
 
     // Assess
     const variables = (name: (typeof FUNCTIONS)[number]) =>
       (functionProps(defaults, name).Environment as { Variables: unknown }).Variables;
-    expect(variables('Webhook')).toEqual({ ...common, ...queueUrl });
-    expect(variables('Sweep')).toEqual({ ...common, ...queueUrl });
-    expect(variables('Worker')).toEqual({ ...common, ...queueUrl });
+    expect(variables('Webhook')).toEqual({ ...common, ...queueUrl, ...ledger });
+    expect(variables('Sweep')).toEqual({ ...common, ...queueUrl, ...ledger });
+    expect(variables('Worker')).toEqual({ ...common, ...queueUrl, ...ledger });
+  });
+
+  it('creates one ledger table: on demand, encrypted, point-in-time recovery, TTL on expiresAt, retained', () => {
+    // Assess
+    defaults.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const table = defaults.findResources('AWS::DynamoDB::Table')[ledgerId(defaults)];
+    expect(table.Properties).toEqual({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('deletes the ledger table with the stack only when told to', () => {
+    // Assess
+    const table = disposable.findResources('AWS::DynamoDB::Table')[ledgerId(disposable)];
+    expect(table.DeletionPolicy).toBe('Delete');
+  });
+
+  it('creates no table and sets no REGSWEEP_LEDGER_TABLE with ledger: false', () => {
+    // Assess
+    noLedger.resourceCountIs('AWS::DynamoDB::Table', 0);
+    for (const name of FUNCTIONS) {
+      const variables = (functionProps(noLedger, name).Environment as { Variables: object }).Variables;
+      expect(Object.keys(variables)).not.toContain('REGSWEEP_LEDGER_TABLE');
+    }
   });
 
   it("calls the policy's registry when no registryUrl is given", () => {

@@ -16,7 +16,8 @@ describe('Function: executePlan (re-verification before each removal)', () => {
   let registry: RegistryProcess;
   let client: RegistryClient;
   beforeEach(() => ({ registry, client } = fixture));
-  const pushBuilds = (count: number): Promise<Digest[]> => pushBuildsTo(fixture.registry.url, 'team/app', count);
+  const pushBuilds = (count: number): Promise<Digest[]> =>
+    pushBuildsTo(fixture.registry.url, 'team/app', count);
 
   it('skips a tag that was moved to another digest between plan and sweep', async () => {
     // Prepare: plan removes build-1 and build-2; then build-1 is re-pointed at build-3's image.

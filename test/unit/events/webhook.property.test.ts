@@ -143,7 +143,10 @@ describe('Function: acceptWebhook (properties)', () => {
         const headers = { authorization: `Bearer ${TOKEN}` };
 
         // Act
-        const plain = acceptWebhook({ method: 'POST', headers, body: text }, { webhookToken: TOKEN, now: NOW });
+        const plain = acceptWebhook(
+          { method: 'POST', headers, body: text },
+          { webhookToken: TOKEN, now: NOW },
+        );
         const encoded = acceptWebhook(
           { method: 'POST', headers, body: Buffer.from(text).toString('base64'), isBase64Encoded: true },
           { webhookToken: TOKEN, now: NOW },
