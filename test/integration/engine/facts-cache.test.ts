@@ -156,6 +156,21 @@ describe('Feature: the facts cache (a warm plan sends one HEAD per tag)', () => 
     await ledger.close();
   });
 
+  it('facts written by a plan that read no ages serve a plan that does: the build times are in', async () => {
+    const ledger = new SqliteLedgerStore({ file: join(directory, 'ledger.db') });
+    const fresh = new SqliteLedgerStore({ file: join(directory, 'fresh.db') });
+    const cold = await countedPlan(byAge, fresh);
+    await countedPlan(byName, ledger);
+
+    const warm = await countedPlan(byAge, ledger);
+
+    expect(content(warm.plan)).toEqual(content(cold.plan));
+    const latest = warm.plan.repositories[0]?.tags.find((tag) => tag.tag === 'latest');
+    expect(latest?.created).not.toBeNull();
+    await ledger.close();
+    await fresh.close();
+  });
+
   it('a failed putFacts is a warning: the plan is the same, and the next plan reads again', async () => {
     const store = new SqliteLedgerStore({ file: join(directory, 'ledger.db') });
     const failing: LedgerStore = Object.create(store, {
