@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { Descriptor, Plan } from '../../../lambda/domain';
 import { planRun } from '../../../lambda/engine';
-import { SqliteLedgerStore, type LedgerStore } from '../../../lambda/ledger';
+import { DynamoDbLedgerStore, SqliteLedgerStore, type LedgerStore } from '../../../lambda/ledger';
 import { compilePolicy, type Policy } from '../../../lambda/policy';
 import { RegistryClient, type RequestKind } from '../../../lambda/registry';
 import {
@@ -14,6 +14,7 @@ import {
   pushUntaggedImage,
   referrersTagOf,
 } from '../../../tools/artifacts';
+import { startDynalite } from '../../helpers/dynalite';
 import { pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
@@ -133,6 +134,24 @@ describe('Feature: the facts cache (a warm plan sends one HEAD per tag)', () => 
       await ledger.close();
     },
   );
+
+  it('works the same with the ledger on DynamoDB (dynalite)', async () => {
+    const dynalite = await startDynalite();
+    try {
+      await dynalite.createLedgerTable('facts');
+      const ledger = new DynamoDbLedgerStore({ tableName: 'facts', clientConfig: dynalite.clientConfig });
+      const cold = await countedPlan(byAge, ledger);
+
+      const warm = await countedPlan(byAge, ledger);
+
+      expect(content(warm.plan)).toEqual(content(cold.plan));
+      expect(warm.requests.get('head-manifest')).toBe(tagCount);
+      expect((warm.requests.get('get-manifest') ?? 0) + (warm.requests.get('get-blob') ?? 0)).toBe(0);
+      await ledger.close();
+    } finally {
+      await dynalite.stop();
+    }
+  });
 
   it('keeps the ages and links a plan needs: created, the index children at every depth, subjects', async () => {
     const ledger = new SqliteLedgerStore({ file: join(directory, 'ledger.db') });
