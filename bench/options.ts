@@ -18,6 +18,9 @@ export interface BenchOptions {
   readonly importRepeats: number;
   /** regsweep's default, and the ceiling's load. */
   readonly concurrency: number;
+  /** Events recorded into a SQLite ledger (its throughput and its size) and into dynalite. */
+  readonly sqliteEvents: number;
+  readonly dynaliteEvents: number;
   /** Where the report goes. */
   readonly outDir: string;
   /** Where the registry's storage lives (tmpfs when there is one). */
@@ -38,6 +41,8 @@ const DEFAULTS: BenchOptions = {
   plannerTagsPerRepository: 10_000,
   importRepeats: 5,
   concurrency: 8,
+  sqliteEvents: 100_000,
+  dynaliteEvents: 5_000,
   outDir: join(BENCH_ROOT, 'results'),
 };
 
@@ -51,6 +56,8 @@ const QUICK: Partial<BenchOptions> = {
   plannerSizes: [1_000, 10_000],
   plannerTagsPerRepository: 1_000,
   importRepeats: 1,
+  sqliteEvents: 2_000,
+  dynaliteEvents: 500,
 };
 
 const USAGE = `usage: npx tsx bench/run.ts [--quick] [--repositories N] [--tags N] [--repeats N] [--out DIR] [--storage DIR]

@@ -19,6 +19,8 @@ import { measureHeadKeepAlive, type HeadPass } from './measure/head-keep-alive';
 import { checkEndState } from './measure/end-state';
 import { measureLambdaColdStarts } from './measure/lambda';
 import { measurePlanner } from './measure/planner';
+import { measureFactsCache, measureRecording } from './measure/ledger';
+import { compilePolicy } from '../lambda/policy';
 import { parseOptions, PROJECT_ROOT, type BenchOptions } from './options';
 import { defaultStorageRoot, SeededStorage, type TrialRegistry } from './registry-trials';
 import { checkTargets } from './report/targets';
@@ -100,6 +102,14 @@ async function main(): Promise<void> {
     if (!plan) throw new Error('no plan was made');
     const plannedPlan: Plan = plan;
 
+    // The facts cache: a cold and a warm plan with a ledger, on a fresh copy of the seed.
+    const factsCache = await withTrial(storage, (registry) =>
+      measureFactsCache(registry.url, compilePolicy(BENCH_POLICY), options.concurrency, seed.tags),
+    );
+    log(
+      `facts cache: cold ${factsCache.cold.requestsPerTag.toFixed(2)}, warm ${factsCache.warm.requestsPerTag.toFixed(3)} requests per tag`,
+    );
+
     // Sweep: each CLI run on a fresh copy of the seed, checked against the plan afterwards.
     const sweepRuns: CliMeasurement[] = [];
     const endStates = [];
@@ -139,6 +149,14 @@ async function main(): Promise<void> {
 
     log(`planner: ${options.plannerSizes.join(', ')} tags`);
     const planner = await measurePlanner(options.plannerSizes, options.plannerTagsPerRepository);
+    const recording = [
+      await measureRecording('sqlite', options.sqliteEvents),
+      await measureRecording('dynalite', options.dynaliteEvents),
+    ];
+    for (const run of recording)
+      log(
+        `recording on ${run.store}: ${run.eventsPerSecond.toFixed(0)} events/s, p99 ${run.p99Ms.toFixed(1)} ms`,
+      );
     log('lambda bundles');
     const lambda = await measureLambdaColdStarts(options.importRepeats);
 
@@ -202,6 +220,7 @@ async function main(): Promise<void> {
       headKeepAlive,
       bound,
       planner,
+      ledger: { factsCache, recording },
       lambda,
     };
     const complete: BenchReport = {

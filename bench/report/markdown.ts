@@ -300,6 +300,62 @@ export function renderMarkdown(report: BenchReport): string {
   }
   out.push('');
 
+  const { factsCache, recording } = report.ledger;
+  out.push('## The ledger');
+  out.push('');
+  out.push(
+    `The facts cache: two plans in process with one fresh SQLite ledger on the seeded registry (${factsCache.tags} tags), ` +
+      `cold (empty ledger) then warm (the facts the cold plan wrote); every request counted. ` +
+      `The plans ${factsCache.samePlan ? 'are the same' : '**differ**'} (everything but their time).`,
+  );
+  out.push('');
+  const cacheKinds = REQUEST_KINDS.filter(
+    (kind) => factsCache.cold.byKind[kind] > 0 || factsCache.warm.byKind[kind] > 0,
+  );
+  out.push(
+    table(
+      ['plan', 'wall', 'requests', 'per tag', ...cacheKinds],
+      [factsCache.cold, factsCache.warm].map((run, index) => [
+        index === 0 ? 'cold' : 'warm',
+        seconds(run.wallMs),
+        run.requests,
+        fixed(run.requestsPerTag, 3),
+        ...cacheKinds.map((kind) => run.byKind[kind]),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `Recording (the webhook's path: \`registryEventsOf\` then \`recordWithin\`, one notification of ` +
+      `${recording[0]?.eventsPerNotification ?? 0} events at a time: half pushes of new tags, half docker pulls):`,
+  );
+  out.push('');
+  out.push(
+    table(
+      [
+        'store',
+        'events',
+        'events/s',
+        'p50 / notification',
+        'p99 / notification',
+        'lost',
+        'file',
+        'per 100k events',
+      ],
+      recording.map((run) => [
+        run.store,
+        run.events,
+        fixed(run.eventsPerSecond),
+        `${fixed(run.p50Ms, 1)} ms`,
+        `${fixed(run.p99Ms, 1)} ms`,
+        run.lost,
+        run.fileBytes === undefined ? 'n/a' : `${fixed(run.fileBytes / 1e6, 1)} MB`,
+        run.bytesPer100kEvents === undefined ? 'n/a' : `${fixed(run.bytesPer100kEvents / 1e6, 1)} MB`,
+      ]),
+    ),
+  );
+  out.push('');
+
   out.push('## Lambda cold start (bundled like the CDK: esbuild, node22, minified, CJS, @aws-sdk external)');
   out.push('');
   out.push(

@@ -11,6 +11,7 @@ export const TARGETS = {
   plannerMiB: 1024,
   bundleBytes: 1_000_000,
   importMs: 200,
+  warmRequestsPerTag: 1.1,
 } as const;
 
 const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
@@ -62,6 +63,13 @@ export function checkTargets(report: Omit<BenchReport, 'targets'>): TargetCheck[
       met: largest.planMs < TARGETS.plannerMs && largest.maxRssMiB < TARGETS.plannerMiB,
     });
   }
+  const { factsCache } = report.ledger;
+  checks.push({
+    name: 'warm plan with a ledger (facts cache): requests per tag',
+    target: `<= ${TARGETS.warmRequestsPerTag}, the same plan as cold`,
+    measured: `${factsCache.warm.requestsPerTag.toFixed(3)} (cold ${factsCache.cold.requestsPerTag.toFixed(2)}), ${factsCache.samePlan ? 'same plan' : '**plans differ**'}`,
+    met: factsCache.warm.requestsPerTag <= TARGETS.warmRequestsPerTag && factsCache.samePlan,
+  });
   for (const bundle of report.lambda) {
     checks.push({
       name: `Lambda ${bundle.handler}`,

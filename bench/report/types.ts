@@ -5,6 +5,7 @@ import type { RawRate } from '../measure/ceiling';
 import type { EndState } from '../measure/end-state';
 import type { HeadPass } from '../measure/head-keep-alive';
 import type { LambdaColdStart } from '../measure/lambda';
+import type { FactsCacheRun, RecordingRun } from '../measure/ledger';
 import type { PlannerRun } from '../measure/planner';
 import type { RegistryCliShapedRun } from '../measure/registry-cli-shaped';
 import type { MachineInfo } from '../system';
@@ -144,6 +145,11 @@ export interface BenchReport {
     readonly deletesOnlySpeedupLimit: number;
   };
   readonly planner: readonly PlannerRun[];
+  /** The ledger: the facts cache (a cold and a warm plan) and the webhook's recording. */
+  readonly ledger: {
+    readonly factsCache: FactsCacheRun;
+    readonly recording: readonly RecordingRun[];
+  };
   readonly lambda: readonly LambdaColdStart[];
   readonly targets: readonly TargetCheck[];
 }

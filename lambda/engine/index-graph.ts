@@ -8,7 +8,7 @@ import {
   type ReferrerRecord,
 } from '../domain';
 import { referrerSubject } from '../policy';
-import { isNotFound, type RegistryClient, type ResolvedManifest } from '../registry';
+import { isNotFound, type ManifestContent, type RegistryClient, type ResolvedManifest } from '../registry';
 
 /**
  * How deep regsweep follows indexes that list indexes (real ones nest once or twice: an index of
@@ -23,6 +23,15 @@ export interface ResolvedTag {
   readonly manifest: ResolvedManifest;
   /** Known when the manifest was read (always for an index; for an image when ages are read). */
   readonly links?: ManifestLinks;
+}
+
+/**
+ * The facts cache's part in {@link readRepositoryGraph}: the links of inner indexes the ledger
+ * already knows (they are not read again), and who is told of each inner index read.
+ */
+export interface GraphFacts {
+  readonly known: ReadonlyMap<Digest, ManifestLinks>;
+  readonly onRead: (content: ManifestContent) => void;
 }
 
 /** What {@link readRepositoryGraph} found beyond the tags themselves. */
@@ -55,6 +64,7 @@ export async function readRepositoryGraph(
   tags: readonly ResolvedTag[],
   readsEveryManifest: boolean,
   concurrency: number,
+  facts?: GraphFacts,
 ): Promise<RepositoryGraph> {
   const tagged = new Set(tags.map(({ manifest }) => manifest.digest));
   const links = new Map<Digest, ManifestLinks>();
@@ -69,7 +79,10 @@ export async function readRepositoryGraph(
     for (const digest of frontier) links.set(digest, {}); // visited: a loop ends here
     const read = await pMap(
       frontier,
-      async (digest) => ({ digest, found: await readLinks(client, repository, digest) }),
+      async (digest) => ({
+        digest,
+        found: facts?.known.get(digest) ?? (await readLinks(client, repository, digest, facts?.onRead)),
+      }),
       {
         concurrency,
       },
@@ -116,9 +129,11 @@ async function readLinks(
   client: RegistryClient,
   repository: string,
   digest: Digest,
+  onRead?: (content: ManifestContent) => void,
 ): Promise<ManifestLinks | undefined> {
   try {
     const content = await client.getManifest(repository, digest);
+    onRead?.(content);
     return manifestLinks(content.json, content.mediaType);
   } catch (error) {
     if (isNotFound(error)) return undefined;

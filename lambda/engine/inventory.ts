@@ -21,7 +21,9 @@ import {
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
-import { readRepositoryGraph, type ResolvedTag } from './index-graph';
+import type { LedgerManifest, LedgerStore, ManifestFacts } from '../ledger';
+import { readRepositoryGraph, type GraphFacts, type ResolvedTag } from './index-graph';
+import { hasFacts, linksOf, lookUpFacts, manifestFacts, writeFacts } from './ledger';
 import { PhaseCounter, type ProgressListener } from './progress';
 
 export { heldDigests } from './index-graph';
@@ -31,6 +33,14 @@ export interface InventoryOptions {
   readonly repositories?: readonly string[];
   readonly concurrency?: number;
   readonly progress?: ProgressListener;
+  /**
+   * The facts cache (see `lambda/engine/ledger.ts`): every tag is HEADed, its digest looked up in
+   * the ledger, and only digests the ledger has no facts for are read; what was read is written
+   * back. Absent: the reads described at {@link collectInventory}.
+   */
+  readonly ledger?: LedgerStore;
+  /** Told of a ledger read or write that failed (the plan goes on without the cache). */
+  readonly warn?: (message: string) => void;
 }
 
 /** What is known about one digest: enough to plan and to protect an index's children. */
@@ -120,14 +130,16 @@ export async function collectInventory(
   );
   const needsAge = new Map(names.map((name) => [name, policyNeedsAge(policy, name)]));
   const dated = new Map<string, Promise<DigestFacts>>();
+  const ledger = options.ledger;
   const resolved = await pMap(
     tagLists.flatMap(({ name, tags }) => tags.map((tag) => ({ name, tag }))),
     async ({ name, tag }) => {
       // A tag removed since listing, or dangling, resolves to null (told apart below). Where a
       // rule needs ages the manifest must be read anyway: one GET by tag then resolves the tag
       // too, instead of a HEAD followed by a GET of the same manifest by digest.
+      // With the facts cache, a HEAD: the digest it names decides whether anything is read.
       const manifest = await guarded(name, () =>
-        needsAge.get(name) ? resolveAndDate(client, name, tag, dated) : client.resolve(name, tag),
+        needsAge.get(name) && !ledger ? resolveAndDate(client, name, tag, dated) : client.resolve(name, tag),
       );
       resolving.tick();
       // Undefined: the read failed (the repository is unreadable); null: the tag did not resolve.
@@ -136,6 +148,9 @@ export async function collectInventory(
     { concurrency },
   );
 
+  const cache = ledger
+    ? await readThroughLedger(client, ledger, resolved, needsAge, dated, concurrency, guarded, options.warn)
+    : undefined;
   const facts = await collectDigestFacts(client, resolved, dated, concurrency, guarded, options.progress);
   const dangling = await findDangling(
     client,
@@ -179,6 +194,7 @@ export async function collectInventory(
               graphInput.get(name) ?? [],
               needsAge.get(name) === true,
               concurrency,
+              cache?.graphFacts(name),
             ),
           ),
         ] as const,
@@ -187,6 +203,7 @@ export async function collectInventory(
   );
   // A repository whose graph could not be read is unreadable too: none of its tags is planned.
   for (const name of unreadable.keys()) byRepository.delete(name);
+  if (cache) await cache.write(readable.filter((name) => !unreadable.has(name)));
   const repositories: RepositoryInventory[] = [...byRepository].map(([name, tags]) => {
     const left = dangling.get(name);
     const graph = graphs.get(name);
@@ -200,6 +217,158 @@ export async function collectInventory(
     };
   });
   return { inventory: { registry: client.registry, repositories }, placeholders, unreadable };
+}
+
+/** The facts cache at work in one inventory: what the ledger knew, and what was read besides. */
+interface LedgerReads {
+  /** What the repository's graph takes from the ledger, and where it reports inner indexes read. */
+  graphFacts(repository: string): GraphFacts;
+  /** Writes the facts read (a failure is a warning): after the graphs, so inner indexes are in. */
+  write(repositories: readonly string[]): Promise<void>;
+}
+
+/** Facts read from the registry in this inventory, with their index children by descriptor. */
+interface ReadFacts {
+  readonly facts: ManifestFacts;
+  readonly childIndexes: readonly Digest[];
+}
+
+/**
+ * The facts cache's reads (see `lambda/engine/ledger.ts`): per repository, the ledger's records of
+ * the tagged digests (and the inner indexes they list); then, once per digest the ledger has no
+ * facts for and the plan needs them (every digest where ages are read, else indexes), one GET of
+ * the manifest and its build time (config, or an index's children): more than a plan without a
+ * ledger reads for an index where no rule needs ages, so that the facts written are whole. The
+ * tag's facts go into `dated` as the plan without a ledger would have them (no build time, and
+ * no links for an image, where no rule needs ages). A failed ledger read is a warning: those
+ * digests are read from the registry instead.
+ */
+async function readThroughLedger(
+  client: RegistryClient,
+  ledger: LedgerStore,
+  resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null | undefined }>,
+  needsAge: ReadonlyMap<string, boolean>,
+  dated: Map<string, Promise<DigestFacts>>,
+  concurrency: number,
+  guarded: GuardedRead,
+  warn?: (message: string) => void,
+): Promise<LedgerReads> {
+  const digestsOf = new Map<string, Map<Digest, ResolvedManifest>>();
+  for (const { name, manifest } of resolved) {
+    if (!manifest || manifest.placeholder) continue;
+    const digests = digestsOf.get(name) ?? new Map<Digest, ResolvedManifest>();
+    digests.set(manifest.digest, manifest);
+    digestsOf.set(name, digests);
+  }
+  const records = new Map<string, Map<Digest, LedgerManifest>>(
+    await pMap(
+      [...digestsOf],
+      async ([name, digests]) => {
+        try {
+          return [name, await lookUpFacts(ledger, name, [...digests.keys()])] as const;
+        } catch (error) {
+          warn?.(`the ledger could not give the facts of ${name}'s manifests: ${errorMessage(error)}`);
+          return [name, new Map<Digest, LedgerManifest>()] as const;
+        }
+      },
+      { concurrency },
+    ),
+  );
+  const read = new Map<string, ReadFacts[]>();
+  const innerRead = new Map<string, ManifestContent[]>();
+  const noteRead = (name: string, entry: ReadFacts): void => {
+    const list = read.get(name) ?? [];
+    list.push(entry);
+    read.set(name, list);
+  };
+
+  const work: Array<{ name: string; manifest: ResolvedManifest }> = [];
+  for (const [name, digests] of digestsOf) {
+    const known = records.get(name) ?? new Map<Digest, LedgerManifest>();
+    const withAge = needsAge.get(name) === true;
+    for (const manifest of digests.values()) {
+      const record = known.get(manifest.digest);
+      if (hasFacts(record)) {
+        const links = linksOf(record, known);
+        const cached: DigestFacts = withAge
+          ? { ...(record.created && { created: record.created }), links }
+          : { links };
+        if (withAge || isIndex(manifest.mediaType))
+          dated.set(digestKey(name, manifest.digest), Promise.resolve(cached));
+      } else if (withAge || isIndex(manifest.mediaType)) {
+        work.push({ name, manifest });
+      }
+    }
+  }
+  await pMap(
+    work,
+    async ({ name, manifest }) => {
+      const found = await guarded(name, async () => {
+        const content = await client.getManifest(name, manifest.digest);
+        const created = await client.imageCreated(name, content);
+        return { content, created, links: manifestLinks(content.json, content.mediaType) };
+      });
+      if (!found) return;
+      const { content, created, links } = found;
+      noteRead(name, {
+        facts: manifestFacts(content, links, created),
+        childIndexes: links.childIndexes ?? [],
+      });
+      const withAge = needsAge.get(name) === true;
+      dated.set(
+        digestKey(name, manifest.digest),
+        Promise.resolve(withAge ? { ...(created && { created }), links } : { links }),
+      );
+    },
+    { concurrency },
+  );
+
+  return {
+    graphFacts: (name) => {
+      const known = records.get(name) ?? new Map<Digest, LedgerManifest>();
+      const links = new Map<Digest, ManifestLinks>();
+      for (const [digest, record] of known) if (hasFacts(record)) links.set(digest, linksOf(record, known));
+      return {
+        known: links,
+        onRead: (content) => {
+          const list = innerRead.get(name) ?? [];
+          list.push(content);
+          innerRead.set(name, list);
+        },
+      };
+    },
+    write: async (repositories) => {
+      await pMap(
+        repositories,
+        async (name) => {
+          try {
+            // Inner indexes were read for their children only: their build time too, once, so
+            // that their facts are whole should one of them be tagged later.
+            for (const content of innerRead.get(name) ?? []) {
+              const links = manifestLinks(content.json, content.mediaType);
+              const created = await client.imageCreated(name, content);
+              noteRead(name, {
+                facts: manifestFacts(content, links, created),
+                childIndexes: links.childIndexes ?? [],
+              });
+            }
+            const known = new Set(
+              [...(records.get(name) ?? new Map<Digest, LedgerManifest>())]
+                .filter(([, record]) => hasFacts(record))
+                .map(([digest]) => digest),
+            );
+            await writeFacts(ledger, name, read.get(name) ?? [], known);
+          } catch (error) {
+            if (isRunFatal(error)) throw error;
+            warn?.(
+              `the facts read of ${name}'s manifests were not recorded in the ledger: ${errorMessage(error)}`,
+            );
+          }
+        },
+        { concurrency },
+      );
+    },
+  };
 }
 
 /** One repository's read of the inventory, guarded: undefined when the repository is unreadable. */

@@ -74,6 +74,24 @@ describe('Bench: npm run bench -- --quick', () => {
     expect(report.baseline.endState.keptLost).toBeGreaterThan(0);
   });
 
+  it('measures the facts cache and the ledger recording: warm plans cost one HEAD per tag', () => {
+    // Assess
+    const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    const { factsCache, recording } = report.ledger;
+    expect(factsCache.samePlan).toBe(true);
+    expect(factsCache.warm.byKind['head-manifest']).toBe(report.seed.tags);
+    expect(factsCache.warm.byKind['get-manifest'] + factsCache.warm.byKind['get-blob']).toBe(0);
+    expect(factsCache.cold.byKind['get-blob']).toBeGreaterThan(0);
+    expect(factsCache.warm.requestsPerTag).toBeLessThanOrEqual(1.1);
+    expect(recording.map((run) => run.store)).toEqual(['sqlite', 'dynalite']);
+    for (const run of recording) {
+      expect(run).toMatchObject({ events: run.handled + run.lost });
+      expect(run.eventsPerSecond).toBeGreaterThan(0);
+      expect(run.p99Ms).toBeGreaterThanOrEqual(run.p50Ms);
+    }
+    expect(recording[0]?.fileBytes).toBeGreaterThan(0);
+  });
+
   it('imports each Lambda bundle without touching the network', () => {
     // Assess
     const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
@@ -92,6 +110,7 @@ describe('Bench: npm run bench -- --quick', () => {
       '## HEADs and connection reuse',
       '## What bounds the sweep',
       '## The planner alone',
+      '## The ledger',
       '## Lambda cold start',
       '## Every run',
       '## Method',
