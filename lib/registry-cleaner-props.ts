@@ -200,6 +200,14 @@ export function resolveSettings(props: RegistryCleanerProps): CleanerSettings {
     if (!(error instanceof RegistryCleanerConfigError)) throw error;
     issues.push(...error.issues);
   }
+  if (!hasLedger && policy?.policy.document.limits.maxDeletesPerRun !== undefined) {
+    // Without the ledger's run record each worker invocation (one repository) would get the whole
+    // limit: a typo over 500 repositories could remove 500 times it. Refused rather than weakened.
+    issues.push(
+      'policy: limits.maxDeletesPerRun needs the ledger on AWS (the scheduled run shares one budget ' +
+        'across its workers through the ledger table): remove `ledger: false`, or the limit',
+    );
+  }
   const registry = registryFrom(issues, props.registryUrl, policy);
   if (issues.length > 0 || !policy || !registry) throw new RegistryCleanerConfigError(issues);
   return {

@@ -62,3 +62,17 @@ export function errorSummary(error: unknown): { name: string; message: string } 
     ? { name: error.name, message: error.message }
     : { name: 'Error', message: String(error) };
 }
+
+/**
+ * A scheduled run's budget (`limits.maxDeletesPerRun`): `RunBudget` when the sweep creates the
+ * run, then per worker invocation `RunBudgetReserved` (removals it reserved; their sum over a run
+ * is the budget used) and `RunBudgetSkipped` (1 when its repository did not fit and was skipped).
+ */
+export function recordRunBudget(values: { budget?: number; reserved?: number; skipped?: boolean }): void {
+  if (values.budget !== undefined) metrics.addMetric('RunBudget', MetricUnit.Count, values.budget);
+  if (values.reserved !== undefined)
+    metrics.addMetric('RunBudgetReserved', MetricUnit.Count, values.reserved);
+  if (values.skipped !== undefined)
+    metrics.addMetric('RunBudgetSkipped', MetricUnit.Count, values.skipped ? 1 : 0);
+  metrics.publishStoredMetrics();
+}

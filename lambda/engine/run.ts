@@ -52,7 +52,8 @@ export interface RunOptions {
 }
 
 /** Appended to the reason of each removal a repository skipped for the run's budget. */
-export const BUDGET_SKIPPED = "not started: the run's budget (limits.maxDeletesPerRun) has no room for this repository's removals";
+export const BUDGET_SKIPPED =
+  "not started: the run's budget (limits.maxDeletesPerRun) has no room for this repository's removals";
 
 export interface PlannedRun {
   readonly plan: Plan;

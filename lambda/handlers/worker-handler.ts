@@ -3,7 +3,7 @@ import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecor
 import { deadlineMarginMs, stopBeforeDeadline } from '../aws/deadline';
 import type { LambdaEnvironment } from '../aws/environment';
 import { enqueueCleanups, pushRecheckDelaySeconds, receiveAgainIn } from '../aws/queue';
-import { countResults, errorSummary, logger, recordRun } from '../aws/telemetry';
+import { countResults, errorSummary, logger, recordRun, recordRunBudget } from '../aws/telemetry';
 import type { Plan } from '../domain';
 import { sweepRun, unlinkedPushes } from '../engine';
 import { continuationOf, parseCleanupMessage, type CleanupMessage } from '../events';
@@ -94,12 +94,13 @@ export function createWorkerHandler(deps: WorkerDependencies) {
     const notStartedAtAll = stop();
     if (notStartedAtAll) {
       // Too close to the deadline to plan: hand the whole message on.
-      await queueContinuation(message, notStartedAtAll, []);
+      await queueContinuation(message, notStartedAtAll, [], message.reserved);
       return 'continued';
     }
     const pushes = message.pushed ?? [];
     // Told of more pushes than a message carries: what is not listed cannot be held, so plan only.
     const dryRun = environment.dryRun || message.pushedTruncated === true;
+    const budget = runBudget(message);
     const plan = await sweepRun({
       client,
       policy: environment.policy,
@@ -107,6 +108,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       dryRun,
       heldPushes: new Map([[message.repository, pushes]]),
       stopStarting: stop,
+      ...(budget && { reserveRemovals: budget.reserve }),
       ...(deps.ledger && {
         ledger: deps.ledger,
         // A scheduled run's archives are filed under the sweep's run id (continuations included).
@@ -133,6 +135,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       planned: plan.summary,
       ...counts,
       ...(pending.length > 0 && { heldUntilLinked: pending }),
+      ...(budget && { budget: budget.report() }),
       ...(notStarted.length > 0 && {
         notStarted: notStarted.slice(0, MAX_LOGGED_TAGS),
         notStartedCount: notStarted.length,
@@ -159,18 +162,55 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       return 'retry';
     }
     if (notStarted.length > 0) {
-      await queueContinuation(message, stopReason ?? 'stopped before the Lambda deadline', notStarted);
+      await queueContinuation(
+        message,
+        stopReason ?? 'stopped before the Lambda deadline',
+        notStarted,
+        // What this repository reserved and did not do stays reserved for the continuation.
+        budget && Math.max(0, budget.reserved() - counts.deleted - counts.untagged),
+      );
       return 'continued';
     }
     return 'done';
+  }
+
+  /**
+   * The budget of a scheduled run with a ledger: the repository's planned removals are reserved
+   * from the run's record (one atomic conditional update) before any of them; a repository that
+   * does not fit is skipped whole. A continuation reserves only what goes beyond what the
+   * invocation before it had reserved and not done (`reserved`). Undefined: no shared budget (a
+   * push run, or no ledger): `maxDeletesPerRun` then caps each invocation.
+   */
+  function runBudget(message: CleanupMessage) {
+    const ledger = deps.ledger;
+    const runId = message.runId;
+    if (!ledger || message.trigger !== 'schedule' || runId === undefined) return undefined;
+    if (environment.policy.document.limits.maxDeletesPerRun === undefined) return undefined;
+    const carried = message.reserved ?? 0;
+    let reserved = carried;
+    let skipped = false;
+    return {
+      reserve: async (_repository: string, count: number): Promise<boolean> => {
+        const more = Math.max(0, count - carried);
+        if (more === 0) return true;
+        const fits = await ledger.reserveBudget(runId, more);
+        if (fits) reserved = carried + more;
+        else skipped = true;
+        recordRunBudget({ reserved: fits ? more : 0, skipped: !fits });
+        return fits;
+      },
+      reserved: () => reserved,
+      report: () => ({ runId, reserved, carried, skipped }),
+    };
   }
 
   async function queueContinuation(
     message: CleanupMessage,
     why: string,
     notStarted: readonly string[],
+    reserved?: number,
   ): Promise<void> {
-    const continuation = continuationOf(message);
+    const continuation = continuationOf(message, reserved);
     const result = await enqueueCleanups(deps.sqs, queueUrl(), [continuation]);
     if (result.failed > 0) throw new Error(`could not queue the continuation of ${message.repository}`);
     logger.info('continuation queued', {

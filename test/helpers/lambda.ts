@@ -52,3 +52,16 @@ export function coldStart<T>(
     throw error;
   }
 }
+
+/** The SDK client settings that point a client at the fake (endpoint, region, fake keys), no env. */
+export function fakeClientConfig(fake: AwsFake): {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  return {
+    endpoint: fake.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDFAKEFORTESTS', secretAccessKey: 'fake-secret-for-tests' },
+  };
+}

@@ -189,6 +189,17 @@ describe('Construct: RegistryCleaner (props)', () => {
     }
   });
 
+  it('refuses limits.maxDeletesPerRun with the ledger off: the scheduled run could not share one budget', () => {
+    // Act
+    const message = build({
+      ledger: false,
+      policy: { rules: [{ name: 'all', keep: 2 }], limits: { maxDeletesPerRun: 50 } },
+    });
+
+    // Assess
+    expect(message).toContain('policy: limits.maxDeletesPerRun needs the ledger on AWS');
+  });
+
   it('rejects a ledgerRemovalPolicy with the ledger off', () => {
     // Act
     const message = build({ ledger: false, ledgerRemovalPolicy: RemovalPolicy.DESTROY });

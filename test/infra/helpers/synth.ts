@@ -3,11 +3,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { parse } from 'yaml';
 import { RegistryCleaner, type RegistryCleanerProps } from '../../../lib/registry-cleaner';
 
 /** The example policy that cdk.json points at. */
 export const EXAMPLE_POLICY = path.join(__dirname, '..', '..', '..', 'examples', 'policy.yaml');
 export const EXAMPLE_REGISTRY = 'https://registry.example.com';
+
+/**
+ * The example policy without its `limits`: what a stack with `ledger: false` can take (the limit
+ * of a scheduled run needs the ledger's shared budget).
+ */
+export function examplePolicyWithoutLimits(): Record<string, unknown> {
+  const { limits: _limits, ...rest } = parse(readFileSync(EXAMPLE_POLICY, 'utf8')) as Record<string, unknown>;
+  return rest;
+}
 
 /**
  * A CDK app whose cloud assembly goes to a temporary directory. Every stack of one app shares the
@@ -36,7 +46,7 @@ export class TestApp {
     const stack = new Stack(this.app, id);
     const cleaner = new RegistryCleaner(stack, 'RegistryCleaner', {
       registryUrl: EXAMPLE_REGISTRY,
-      policy: EXAMPLE_POLICY,
+      policy: props.ledger === false ? examplePolicyWithoutLimits() : EXAMPLE_POLICY,
       ...props,
     });
     return { stack, cleaner };

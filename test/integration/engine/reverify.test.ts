@@ -115,7 +115,10 @@ describe('Function: executePlan (re-verification before each removal)', () => {
     // Prepare: build-1 is planned for deletion, then pushed again as a new image.
     await pushBuilds(3);
     const { plan } = await planRun({ client, policy });
-    const again = await pushImage(registry.url, 'team/app', 'build-1', { seed: 'rebuilt', created: daysAgo(0) });
+    const again = await pushImage(registry.url, 'team/app', 'build-1', {
+      seed: 'rebuilt',
+      created: daysAgo(0),
+    });
 
     // Act
     const result = await executePlan(client, { ...plan, dryRun: false }, { concurrency: 4 });

@@ -138,7 +138,12 @@ describe('Function: continuationOf', () => {
 
   it("carries the removals reserved from the run's budget and not done, and only the latest count", () => {
     // Prepare
-    const first: CleanupMessage = { repository: 'apps/web', trigger: 'schedule', eventIds: [], runId: 'run-1' };
+    const first: CleanupMessage = {
+      repository: 'apps/web',
+      trigger: 'schedule',
+      eventIds: [],
+      runId: 'run-1',
+    };
 
     // Act
     const second = continuationOf(first, 40);
