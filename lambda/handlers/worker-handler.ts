@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deadlineMarginMs, stopBeforeDeadline } from '../aws/deadline';
 import type { LambdaEnvironment } from '../aws/environment';
 import { enqueueCleanups, pushRecheckDelaySeconds, receiveAgainIn } from '../aws/queue';
@@ -28,6 +29,14 @@ const MAX_LOGGED_TAGS = 50;
 /** What became of one message: done, handed on to a continuation, or to be received again. */
 type Outcome = 'done' | 'continued' | 'retry';
 
+/** A message to be received again on purpose (its pushed tags are not linked yet): not an error. */
+class ReceiveAgain extends Error {
+  public constructor(messageId: string) {
+    super(`message ${messageId} comes back: its pushed tags are not linked yet`);
+    this.name = 'ReceiveAgain';
+  }
+}
+
 /**
  * Cleans the repository named by each queued message. Only the messages that failed are reported
  * (`reportBatchItemFailures`), so only they come back; on a FIFO queue every later message of a
@@ -51,35 +60,31 @@ export function createWorkerHandler(deps: WorkerDependencies) {
     event: SQSEvent,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<SQSBatchResponse> => {
-    const batchItemFailures: SQSBatchItemFailure[] = [];
-    const failedGroups = new Set<string>();
     // Without a context (direct calls), there is no deadline to watch.
     const remainingMs = context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY;
     const marginMs = deadlineMarginMs(remainingMs());
-    for (const record of event.Records) {
-      const group = record.attributes?.MessageGroupId ?? record.messageId;
-      if (failedGroups.has(group)) {
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
+    const cleanRecord = async (record: SQSRecord): Promise<void> => {
       const started = Date.now();
+      let outcome: Outcome;
       try {
-        const outcome = await handleRecord(record, stopBeforeDeadline(remainingMs, marginMs));
-        if (outcome === 'retry') {
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-          failedGroups.add(group);
-        }
+        outcome = await handleRecord(record, stopBeforeDeadline(remainingMs, marginMs));
       } catch (error) {
         logger.error('cleanup failed; the message will be retried', {
           messageId: record.messageId,
           error: errorSummary(error),
           durationMs: Date.now() - started,
         });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-        failedGroups.add(group);
+        throw error;
       }
-    }
-    return { batchItemFailures };
+      if (outcome === 'retry') throw new ReceiveAgain(record.messageId);
+    };
+    // Powertools Batch on a FIFO queue: records in order; a failed one fails every later record
+    // of its message group (kept in order), other groups go on; only the failed are reported.
+    const response = await processPartialResponse(event, cleanRecord, new SqsFifoPartialProcessorAsync(), {
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+    return { batchItemFailures: response.batchItemFailures };
   };
 
   async function handleRecord(record: SQSRecord, stopStarting: () => string | undefined): Promise<Outcome> {
