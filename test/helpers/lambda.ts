@@ -1,3 +1,12 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
+import { readEnvironment } from '../../lambda/aws/environment';
+import { registryClientFor } from '../../lambda/aws/registry';
+import { SecretStore } from '../../lambda/aws/secrets';
+import { logger } from '../../lambda/aws/telemetry';
+import { createWorkerHandler } from '../../lambda/handlers/worker-handler';
 import { compilePolicy } from '../../lambda/policy';
 import type { AwsFake } from './aws-fake';
 
@@ -63,5 +72,38 @@ export function fakeClientConfig(fake: AwsFake): {
     endpoint: fake.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDFAKEFORTESTS', secretAccessKey: 'fake-secret-for-tests' },
+  };
+}
+
+/** The worker's handler as its factory makes it. */
+export type WorkerHandler = (
+  event: SQSEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<SQSBatchResponse>;
+
+/**
+ * The worker made by `createWorkerHandler` with its dependencies injected and wired as its entry
+ * point wires them (the secret store behind the registry client's credentials, so a rotated
+ * secret is read again), without touching `process.env`. `restore` releases the clients.
+ */
+export function workerFor(
+  fake: AwsFake,
+  registry: string,
+  policy: unknown,
+  extra: Record<string, string> = {},
+): { handler: WorkerHandler; restore: () => Promise<void> } {
+  const environment = readEnvironment(lambdaEnv(fake, registry, policy, extra), { requireQueue: true });
+  // The log level a cold start reads from POWERTOOLS_LOG_LEVEL (lambdaEnv: ERROR, unless `extra` says).
+  logger.setLogLevel((extra.POWERTOOLS_LOG_LEVEL ?? 'ERROR') as 'ERROR');
+  const secretsClient = new SecretsManagerClient(fakeClientConfig(fake));
+  const client = registryClientFor(environment, new SecretStore(secretsClient, environment.secretArn));
+  const sqs = new SQSClient(fakeClientConfig(fake));
+  return {
+    handler: createWorkerHandler({ environment, client, sqs }),
+    restore: async () => {
+      sqs.destroy();
+      secretsClient.destroy();
+      await client.close();
+    },
   };
 }

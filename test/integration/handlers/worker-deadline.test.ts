@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { DEADLINE_MARGIN_MS } from '../../../lambda/aws/deadline';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
-import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
+import { coldStart, lambdaEnv, TEST_SECRET_ARN, workerFor } from '../../helpers/lambda';
 import { listTagsRaw, pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
@@ -151,7 +151,7 @@ describe('Handler: worker (the Lambda deadline)', () => {
     // Prepare: the invocation starts with less than the margin (a quarter of the time it had).
     const context = fallingDeadline(1_000, 900);
     const body = JSON.stringify({ repository: REPOSITORY, trigger: 'push', eventIds: ['e1'] });
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    const { handler, restore } = workerFor(fake, registry.url, POLICY);
     try {
       // Act
       const response = await handler(received(body, 'late'), context);
@@ -163,7 +163,7 @@ describe('Handler: worker (the Lambda deadline)', () => {
         { repository: REPOSITORY, trigger: 'push', eventIds: ['e1'], continuation: 1 },
       ]);
     } finally {
-      restore();
+      await restore();
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
-import { coldStart, lambdaEnv, TEST_SECRET_ARN } from '../../helpers/lambda';
+import { coldStart, lambdaEnv, TEST_SECRET_ARN, workerFor } from '../../helpers/lambda';
 import { headDigestRaw, listTagsRaw, pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 
@@ -84,15 +84,12 @@ describe('Handler: worker', () => {
 
   it('removes nothing in dry-run mode', async () => {
     await pushBuilds(registry.url, 'apps/web', 4);
-    const { handler, restore } = coldStart<Handler>(
-      'worker',
-      lambdaEnv(fake, registry.url, POLICY, { REGSWEEP_DRY_RUN: 'true' }),
-    );
+    const { handler, restore } = workerFor(fake, registry.url, POLICY, { REGSWEEP_DRY_RUN: 'true' });
     try {
       expect((await handler(sqsEvent({ repository: 'apps/web' }))).batchItemFailures).toEqual([]);
       expect(await listTagsRaw(registry.url, 'apps/web')).toHaveLength(4);
     } finally {
-      restore();
+      await restore();
     }
   });
 
@@ -106,7 +103,7 @@ describe('Handler: worker', () => {
       pushed: [],
       pushedTruncated: true,
     });
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    const { handler, restore } = workerFor(fake, registry.url, POLICY);
     try {
       // Act
       const response = await handler(sqsEvent(body));
@@ -115,14 +112,14 @@ describe('Handler: worker', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(await listTagsRaw(registry.url, 'apps/web')).toHaveLength(4);
     } finally {
-      restore();
+      await restore();
     }
   });
 
   it('reports only the failed message, and every later one of its FIFO group', async () => {
     // Prepare: a broken message first in its group, a good one for another repository.
     await pushBuilds(registry.url, 'apps/api', 3);
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    const { handler, restore } = workerFor(fake, registry.url, POLICY);
     try {
       const event = sqsEvent('{"repository":"../etc"}', { repository: 'apps/api' });
       const extra = sqsEvent('{"repository":"apps/api","trigger":"push","eventIds":[]}')
@@ -143,17 +140,17 @@ describe('Handler: worker', () => {
       ]);
       expect((await listTagsRaw(registry.url, 'apps/api')).sort()).toEqual(['main-2', 'main-3']);
     } finally {
-      restore();
+      await restore();
     }
   });
 
   it('reports a message as failed when the registry cannot be reached, so it is retried', async () => {
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, 'http://127.0.0.1:9', POLICY));
+    const { handler, restore } = workerFor(fake, 'http://127.0.0.1:9', POLICY);
     try {
       const response = await handler(sqsEvent({ repository: 'apps/web' }));
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-0' }]);
     } finally {
-      restore();
+      await restore();
     }
   });
 });
@@ -166,7 +163,7 @@ describe('Handler: worker with rotated credentials', () => {
     fake.secrets[TEST_SECRET_ARN] = secretWith('first-password-1');
     let registry = await startRegistry({ htpasswd: { username: 'robot', password: 'first-password-1' } });
     const { storageDir, port } = registry;
-    const { handler, restore } = coldStart<Handler>('worker', lambdaEnv(fake, registry.url, POLICY));
+    const { handler, restore } = workerFor(fake, registry.url, POLICY);
     try {
       const first = { username: 'robot', password: 'first-password-1' };
       for (let n = 1; n <= 3; n += 1) {
@@ -192,7 +189,7 @@ describe('Handler: worker with rotated credentials', () => {
       expect(fake.calls.length - reads).toBe(1);
       expect((await listTagsRaw(registry.url, 'apps/web', second)).sort()).toEqual(['main-3', 'main-4']);
     } finally {
-      restore();
+      await restore();
       await registry.stop();
       await fake.stop();
     }
