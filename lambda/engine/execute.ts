@@ -1,11 +1,13 @@
 import pMap from 'p-map';
 import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
-import { referrerSubject } from '../policy';
-import { UntagNotPermittedError, type RegistryClient, type ResolvedManifest } from '../registry';
+import { UntagNotPermittedError, type RegistryClient } from '../registry';
+import { clearDanglingTags } from './dangling';
 import { SweepInterruptedError } from './errors';
-import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
-import { errorMessage, heldDigests, isRunFatal, listTags } from './inventory';
+import type { HeldPush } from './held';
+import { errorMessage, isRunFatal } from './inventory';
+import { keepShared, markFailed, removalsOf } from './outcomes';
 import { PhaseCounter, type ProgressListener } from './progress';
+import { untagMoved, verifyRepository, type Removal } from './verify';
 
 /** A removal about to be sent, for {@link ExecuteOptions.archive}. */
 export interface RemovalToArchive {
@@ -43,11 +45,6 @@ export interface ExecuteOptions {
 /** Errors that make every further removal pointless: the run stops and reports one clear error. */
 const isFatal = isRunFatal;
 
-/** A removal to carry out: one digest delete (covering all its planned tags) or one untag. */
-type Removal =
-  | { kind: 'delete'; repository: string; digest: Digest; tags: PlannedTag[] }
-  | { kind: 'untag'; repository: string; tag: PlannedTag };
-
 /**
  * Carries out a plan's removals, filling in each removed tag's `result`, one repository at a time.
  * Just before a repository's removals it is read again: a tag whose digest moved, and a digest
@@ -69,33 +66,28 @@ export async function executePlan(
   const repositories = plan.repositories.filter((repository) =>
     repository.tags.some((tag) => tag.action !== 'keep'),
   );
-  const removing = new PhaseCounter(
-    'remove',
-    repositories.reduce((sum, repository) => sum + removalsOf(repository).length, 0),
-    options.progress,
+  const run = new Execution(
+    new PhaseCounter(
+      'remove',
+      repositories.reduce((sum, repository) => sum + removalsOf(repository).length, 0),
+      options.progress,
+    ),
   );
-  let untagRefused: UntagNotPermittedError | undefined;
-  let fatal: unknown;
-  let removed = 0;
-  let stopped: string | undefined;
   const carryOut = async (removal: Removal): Promise<void> => {
-    if (fatal) return;
+    if (run.fatal) return;
     const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
-    stopped ??= options.stopStarting?.();
-    if (stopped) {
-      for (const tag of tags) {
-        tag.reason = `${tag.reason}; not started: ${stopped}`;
-        removing.tick();
-      }
-      return;
+    run.stopped ??= options.stopStarting?.();
+    if (run.stopped) {
+      for (const tag of tags) tag.reason = `${tag.reason}; not started: ${run.stopped}`;
+      return run.done(tags);
     }
     try {
       if (removal.kind === 'delete') {
         await archiveFirst(options, removal.repository, removal.digest, removal.tags);
         await client.deleteManifest(removal.repository, removal.digest);
         for (const tag of removal.tags) tag.result = 'deleted';
-      } else if (untagRefused) {
-        keepShared(removal.tag, untagRefused);
+      } else if (run.untagRefused) {
+        keepShared(removal.tag, run.untagRefused);
       } else if (await untagMoved(client, removal)) {
         // skipped: the tag was pushed again since the repository was re-read
       } else {
@@ -103,39 +95,38 @@ export async function executePlan(
         removal.tag.method = await client.untag(removal.repository, removal.tag.tag);
         removal.tag.result = 'untagged';
       }
-      if (tags.some((tag) => tag.result === 'deleted' || tag.result === 'untagged')) removed += 1;
+      if (tags.some((tag) => tag.result === 'deleted' || tag.result === 'untagged')) run.removed += 1;
     } catch (error) {
       if (isFatal(error)) {
-        fatal ??= error;
+        run.fatal ??= error;
         for (const tag of tags) markFailed(tag, error);
       } else if (removal.kind === 'untag' && error instanceof UntagNotPermittedError) {
-        untagRefused ??= error;
+        run.untagRefused ??= error;
         keepShared(removal.tag, error);
       } else {
         for (const tag of tags) markFailed(tag, error);
       }
-    } finally {
-      for (let count = 0; count < tags.length; count += 1) removing.tick();
     }
+    run.done(tags);
   };
 
   for (const repository of repositories) {
-    if (fatal) break;
+    if (run.fatal) break;
     let removals: Removal[];
     try {
       removals = await verifyRepository(client, repository, options);
     } catch (error) {
       if (isFatal(error)) {
-        fatal = error;
+        run.fatal = error;
         break;
       }
       repository.error = `could not read the repository again: ${errorMessage(error)}`;
       for (const tag of removalsOf(repository)) markFailed(tag, error, 'could not read the repository again');
+      run.finished(repository);
       continue;
-    } finally {
-      // Tags already decided (skipped since planning, or failed to re-read) are done too.
-      for (const tag of removalsOf(repository)) if (tag.result !== undefined) removing.tick();
     }
+    // Tags already decided (skipped since planning) are done.
+    run.done(removalsOf(repository).filter((tag) => tag.result !== undefined));
     // distribution 2.x rewrites a tag's link file in place (truncate, then write), and a digest
     // DELETE reads every tag's link after deleting the manifest: one that reads a link being
     // rewritten answers 500 and leaves the digest's tags dangling (listed, pointing at nothing).
@@ -147,28 +138,64 @@ export async function executePlan(
       carryOut,
       { concurrency: options.concurrency },
     );
-    if (fatal) break;
+    if (run.fatal) break;
     try {
-      removed += await clearDanglingTags(client, repository);
+      run.removed += await clearDanglingTags(client, repository);
     } catch (error) {
       // The tags could not be listed again: the removals are not confirmed, so the repository is
       // reported (a rerun checks them); their results stand as the registry answered them.
-      if (isFatal(error)) fatal = error;
+      if (isFatal(error)) run.fatal = error;
       else repository.error = `could not check the removals: ${errorMessage(error)}`;
       for (const tag of repository.tags)
         if (tag.dangling && tag.action === 'untag' && tag.result === undefined) markFailed(tag, error);
-    } finally {
-      for (const tag of repository.tags) if (tag.dangling && tag.action === 'untag') removing.tick();
     }
+    run.finished(repository);
   }
-  if (fatal) {
-    if (removed === 0) throw fatal;
+  if (run.fatal) {
+    if (run.removed === 0) throw run.fatal;
     for (const repository of repositories)
       for (const tag of removalsOf(repository))
-        if (tag.result === undefined) markFailed(tag, fatal, 'not attempted');
-    throw new SweepInterruptedError(fatal, { ...plan, summary: summarizePlan(plan.repositories) }, removed);
+        if (tag.result === undefined) markFailed(tag, run.fatal, 'not attempted');
+    throw new SweepInterruptedError(
+      run.fatal,
+      { ...plan, summary: summarizePlan(plan.repositories) },
+      run.removed,
+    );
   }
   return { ...plan, summary: summarizePlan(plan.repositories) };
+}
+
+/**
+ * The state of one {@link executePlan}: what stops it (a fatal error, a stop reason, the registry
+ * refusing untags), how many removals are done, and which planned removals the progress counted
+ * (each once, whichever way it ended).
+ */
+class Execution {
+  /** A fatal registry error: no further removal starts. */
+  public fatal: unknown;
+  /** Why removals stopped starting (the Lambda deadline near), once asked. */
+  public stopped: string | undefined;
+  /** The registry refused an untag: every later untag keeps its tag (`shared`). */
+  public untagRefused: UntagNotPermittedError | undefined;
+  /** Removals the registry shows done. */
+  public removed = 0;
+  private readonly counted = new Set<PlannedTag>();
+
+  public constructor(private readonly progress: PhaseCounter) {}
+
+  /** These planned removals are over (done, skipped, failed or not started). */
+  public done(tags: readonly PlannedTag[]): void {
+    for (const tag of tags) {
+      if (this.counted.has(tag)) continue;
+      this.counted.add(tag);
+      this.progress.tick();
+    }
+  }
+
+  /** Every planned removal of the repository is over, its dangling tags' included. */
+  public finished(repository: RepositoryPlan): void {
+    this.done(removalsOf(repository));
+  }
 }
 
 /** Archives a removal before it is sent; a failure says the removal was not sent. */
@@ -191,237 +218,4 @@ async function archiveFirst(
       cause: error,
     });
   }
-}
-
-/** The tags of a repository's plan that are to be removed. */
-function removalsOf(repository: RepositoryPlan): PlannedTag[] {
-  return repository.tags.filter((tag) => tag.action !== 'keep');
-}
-
-/**
- * Checks the repository's removals against a fresh tag list, and clears its dangling tags: those
- * planned as such, and those this sweep's removals left. A tag reported removed that is still
- * listed and still resolves at its planned digest was not removed, whatever the registry answered:
- * it is `failed`. distribution 2.x deletes a manifest before it removes the tags on it: a DELETE
- * that fails in between (a 500 when a push rewrites one of the repository's tag links at that
- * moment, or the registry stopping mid-request) leaves the digest's tags listed but pointing at
- * nothing. So after a repository's removals its tags are listed once more; a tag this sweep
- * removed, or failed to remove, that is still listed but no longer resolves is cleared with an
- * untag and reported done. One tag list per repository, and one HEAD per removed tag still listed:
- * none when nothing is left over. Returns how many removals this turned from failed (or not yet
- * done) into done.
- */
-async function clearDanglingTags(client: RegistryClient, repository: RepositoryPlan): Promise<number> {
-  const name = repository.name;
-  const planned = repository.tags.filter((tag) => tag.dangling && tag.action === 'untag');
-  const attempted = repository.tags.filter(
-    (tag) =>
-      !tag.dangling && (tag.result === 'deleted' || tag.result === 'untagged' || tag.result === 'failed'),
-  );
-  if (planned.length === 0 && attempted.length === 0) return 0;
-  let listed = new Set(await listTags(client, name));
-  let completed = 0;
-  for (const tag of [...planned, ...attempted]) {
-    // Not listed: gone. Listed: null when it dangles (resolves to nothing).
-    const now = listed.has(tag.tag) ? await client.resolve(name, tag.tag) : undefined;
-    if (now !== null) {
-      // Planned: removed, or pushed again, since planning. Otherwise: gone, or still resolving:
-      // pushed again since (another digest), or not removed at all (the planned digest).
-      if (tag.dangling)
-        skipChanged(tag, listed.has(tag.tag) ? 'the tag was pushed again' : 'the tag no longer exists');
-      else if (now?.digest === tag.digest && tag.result !== 'failed')
-        // (`removed` is left as it was: counting too many only ever reports the run as interrupted.)
-        markFailed(
-          tag,
-          `the registry accepted the removal, yet the tag is still listed and resolves at ${tag.digest}`,
-        );
-      else if (now && tag.result === 'deleted')
-        // Pushed again elsewhere before its old digest went: the tag stays, at its new digest.
-        skipChanged(tag, `the tag now points at ${now.digest}`);
-      continue;
-    }
-    const left = 'the manifest was gone but the tag still listed, pointing at nothing';
-    let failure: unknown;
-    // Clearing writes to the repository too, and can meet the same race: while the tag still
-    // dangles, up to CLEARING_ROUNDS untags.
-    for (let round = 1; round <= CLEARING_ROUNDS; round += 1) {
-      try {
-        await client.untag(name, tag.tag);
-        failure = undefined;
-        break;
-      } catch (error) {
-        if (isFatal(error)) throw error;
-        failure = error;
-      }
-      listed = new Set(await listTags(client, name));
-      if (!(await dangles(client, name, tag.tag, listed))) {
-        // Gone after all, or left pointing at the placeholder (the error says which to delete).
-        if (!listed.has(tag.tag)) failure = undefined;
-        break;
-      }
-    }
-    if (failure !== undefined) {
-      markFailed(tag, failure, tag.dangling ? undefined : `${left}, and clearing it failed`);
-      continue;
-    }
-    if (tag.dangling) {
-      completed += 1;
-    } else if (tag.result === 'failed') {
-      completed += 1;
-      tag.reason = `${tag.reason}; the registry answered an error (${tag.error ?? 'unknown'}), yet ${left}: cleared`;
-      delete tag.error;
-    } else {
-      tag.reason = `${tag.reason}; ${left}: cleared`;
-    }
-    tag.result = tag.action === 'untag' ? 'untagged' : 'deleted';
-  }
-  return completed;
-}
-
-/**
- * How many untags {@link clearDanglingTags} tries on one tag that keeps dangling. Each can meet the
- * same 2.x race that left the tag (a tag link rewritten while the placeholder's DELETE walks the
- * tags): with four tags rewritten non-stop, three rounds were seen to fail in a row on a loaded
- * CI machine; six make that vanishingly rare, and what is still left is `failed` (a rerun clears it).
- */
-const CLEARING_ROUNDS = 6;
-
-/** Whether `tag` is listed but resolves to nothing. */
-async function dangles(
-  client: RegistryClient,
-  repository: string,
-  tag: string,
-  listed: ReadonlySet<string>,
-): Promise<boolean> {
-  return listed.has(tag) && (await client.resolve(repository, tag)) === null;
-}
-
-/**
- * Checks an untag's tag one last time: an untag writes to the tag itself, so a tag pushed again
- * since the repository was re-read would otherwise be replaced and removed.
- */
-async function untagMoved(
-  client: RegistryClient,
-  removal: Extract<Removal, { kind: 'untag' }>,
-): Promise<boolean> {
-  const now = await client.resolve(removal.repository, removal.tag.tag);
-  if (now?.digest === removal.tag.digest) return false;
-  skipChanged(removal.tag, now ? `the tag now points at ${now.digest}` : 'the tag no longer exists');
-  return true;
-}
-
-/**
- * Re-reads one repository's tags and digests, marks what moved as `skipped-changed`, and returns
- * the removals that are still safe.
- */
-async function verifyRepository(
-  client: RegistryClient,
-  repository: RepositoryPlan,
-  options: ExecuteOptions,
-): Promise<Removal[]> {
-  const name = repository.name;
-  const current = await readHolders(client, repository, options.concurrency);
-
-  const planned = new Map(repository.tags.map((tag) => [tag.tag, tag]));
-  const isPlannedRemoval = (tag: string, digest: Digest): boolean => {
-    const entry = planned.get(tag);
-    return entry !== undefined && entry.action !== 'keep' && entry.digest === digest;
-  };
-
-  // Digests that must survive: those of every tag not about to be removed, and their children.
-  // A pushed tag that already resolves to its digest holds it like any tag (or not, when it is
-  // itself being removed); one that does not yet is held here.
-  const pushes = (options.heldPushes?.get(name) ?? []).filter(
-    (push) => current.get(push.tag)?.digest !== push.digest,
-  );
-  const held = await heldDigests(
-    client,
-    name,
-    [
-      ...[...current].filter(([tag, manifest]) => !isPlannedRemoval(tag, manifest.digest)),
-      ...(await heldPushHolders(client, name, pushes, options.concurrency)),
-    ],
-    options.concurrency,
-    options.knownChildren?.get(name),
-  );
-  for (const push of pushes) if (!held.has(push.digest)) held.set(push.digest, [heldPushLabel(push)]);
-
-  const deletes = new Map<Digest, PlannedTag[]>();
-  const removals: Removal[] = [];
-  for (const tag of repository.tags) {
-    // A dangling tag does not resolve, so it is not in `current`: clearDanglingTags removes it.
-    if (tag.action === 'keep' || tag.dangling) continue;
-    const now = current.get(tag.tag);
-    if (!now) {
-      skipChanged(tag, 'the tag no longer exists');
-    } else if (now.digest !== tag.digest) {
-      skipChanged(tag, `the tag now points at ${now.digest}`);
-    } else if (heldSubject(tag, held)) {
-      // A referrer goes with its subject: one a kept tag now reaches keeps it.
-      skipChanged(tag, `its subject is now held by '${heldSubject(tag, held)}'`);
-    } else if (tag.action === 'untag') {
-      removals.push({ kind: 'untag', repository: name, tag });
-    } else if (held.has(tag.digest)) {
-      skipChanged(tag, `its digest is now also held by '${held.get(tag.digest)?.[0]}'`);
-    } else {
-      const group = deletes.get(tag.digest) ?? [];
-      group.push(tag);
-      deletes.set(tag.digest, group);
-    }
-  }
-  for (const [digest, group] of deletes)
-    removals.push({ kind: 'delete', repository: name, digest, tags: group });
-  return removals;
-}
-
-/**
- * The repository's tags right now, for re-verification: listed again, and every listed tag
- * resolved (one HEAD each) except those planned for a digest delete, which keep their planned
- * digest. Those need no look: their digest goes whatever they point at now, and one moved since
- * (pushed again elsewhere) keeps its new digest, which the delete does not touch; the listing
- * after the removals reports it skipped. What must be read fresh is every tag that could hold a
- * planned digest: kept tags (moved onto one), untag candidates, and tags pushed since planning.
- */
-async function readHolders(
-  client: RegistryClient,
-  repository: RepositoryPlan,
-  concurrency: number,
-): Promise<Map<string, ResolvedManifest>> {
-  const doomed = new Map<string, ResolvedManifest>();
-  for (const tag of repository.tags)
-    if (tag.action === 'delete' && !tag.dangling)
-      doomed.set(tag.tag, { digest: tag.digest, mediaType: tag.mediaType });
-  const current = new Map<string, ResolvedManifest>();
-  await pMap(
-    await listTags(client, repository.name),
-    async (tag) => {
-      const manifest = doomed.get(tag) ?? (await client.resolve(repository.name, tag));
-      if (manifest) current.set(tag, manifest);
-    },
-    { concurrency },
-  );
-  return current;
-}
-
-/** For a referrer tag (`sha256-<hex>[.sig|.att|.sbom]`) whose subject `held` has: what holds it. */
-function heldSubject(tag: PlannedTag, held: ReadonlyMap<Digest, readonly string[]>): string | undefined {
-  const subject = referrerSubject(tag.tag);
-  return subject === undefined ? undefined : held.get(subject)?.[0];
-}
-
-function skipChanged(tag: PlannedTag, why: string): void {
-  tag.result = 'skipped-changed';
-  tag.reason = `${tag.reason}; skipped: ${why} since planning`;
-}
-
-function keepShared(tag: PlannedTag, error: UntagNotPermittedError): void {
-  tag.action = 'keep';
-  tag.shared = true;
-  tag.reason = `${tag.reason}; kept: ${error.message}`;
-}
-
-function markFailed(tag: PlannedTag, error: unknown, context?: string): void {
-  const message = error instanceof Error ? error.message : String(error);
-  tag.result = 'failed';
-  tag.error = context ? `${context}: ${message}` : message;
 }
