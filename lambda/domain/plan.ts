@@ -46,9 +46,28 @@ export interface PlannedTag {
   error?: string;
 }
 
+/** One untagged manifest of a repository (from the ledger): no current tag reaches it. */
+export interface UntaggedManifestPlan {
+  digest: Digest;
+  mediaType: string;
+  /** ISO 8601 of its last push (or the last time it was seen tagged), or null. */
+  pushedAt: string | null;
+  /** ISO 8601 of its last client pull by digest, or null. */
+  pulledAt: string | null;
+  /** `delete`: removed by digest; `keep`: stays (the reason says why). */
+  action: 'keep' | 'delete';
+  reason: string;
+  result?: TagResult;
+  error?: string;
+}
+
 export interface RepositoryPlan {
   name: string;
   tags: PlannedTag[];
+  /** With an `untagged` policy entry covering the repository: its untagged manifests, in removal order. */
+  untagged?: UntaggedManifestPlan[];
+  /** Config and layer bytes only this run's removals in the repository reference. */
+  reclaimableBytes?: number;
   /**
    * Set when the repository could not be read (its tags listed, a manifest or config read) after
    * the retries, or not read again before its removals: nothing more of it is removed, and a
