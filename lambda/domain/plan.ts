@@ -86,6 +86,10 @@ export interface PlanSummary {
   failed: number;
   /** Repositories with an `error`: not (or not wholly) read or cleaned. */
   failedRepositories: number;
+  /** Untagged manifests planned for deletion; present when some repository lists `untagged`. */
+  untagged?: number;
+  /** The sum of the repositories' `reclaimableBytes`; present when some repository has it. */
+  reclaimableBytes?: number;
 }
 
 /** The stable plan JSON: what `plan --json` prints and `sweep --json` extends with results. */
@@ -115,6 +119,12 @@ export function summarizePlan(repositories: readonly RepositoryPlan[]): PlanSumm
   };
   for (const repository of repositories) {
     if (repository.error !== undefined) summary.failedRepositories += 1;
+    if (repository.untagged !== undefined)
+      summary.untagged =
+        (summary.untagged ?? 0) +
+        repository.untagged.filter((manifest) => manifest.action === 'delete').length;
+    if (repository.reclaimableBytes !== undefined)
+      summary.reclaimableBytes = (summary.reclaimableBytes ?? 0) + repository.reclaimableBytes;
     for (const tag of repository.tags) {
       summary.tags += 1;
       summary[tag.action] += 1;

@@ -1,5 +1,12 @@
-import { MediaType } from '../../../lambda/domain';
-import { compilePolicy, planUntagged, reclaimableBytes, type KnownManifest } from '../../../lambda/policy';
+import { MediaType, summarizePlan } from '../../../lambda/domain';
+import {
+  compilePolicy,
+  deleteLimitExceeded,
+  plannedRemovals,
+  planUntagged,
+  reclaimableBytes,
+  type KnownManifest,
+} from '../../../lambda/policy';
 import { DAY_MS, NOW, digestOf } from './builders';
 
 const policy = compilePolicy({
@@ -72,5 +79,35 @@ describe('Function: planUntagged', () => {
     const plans = planUntagged(repository, [image(oldAmd!, 9, {})], entry, NOW);
     expect(plans).toEqual([expect.objectContaining({ digest: oldAmd, action: 'keep' })]);
     expect(plans[0]!.reason).toMatch(/cannot prove unreachable: the children of the reached index/);
+  });
+});
+
+describe('Function: plannedRemovals and summarizePlan with untagged manifests', () => {
+  it('counts untagged deletes against maxDeletesPerRun and in the summary', () => {
+    const limited = compilePolicy({
+      rules: [{ name: 'none', tags: 'never' }],
+      untagged: [{ olderThan: '0s' }],
+      limits: { maxDeletesPerRun: 1 },
+    });
+    const untagged = [oldIndex!, oldAmd!].map((digest) => ({
+      digest,
+      mediaType: MediaType.OciManifest,
+      pushedAt: null,
+      pulledAt: null,
+      action: 'delete' as const,
+      reason: 'no tag reaches it',
+    }));
+    const repositories = [{ name: 'apps/web', tags: [], untagged, reclaimableBytes: 300 }];
+    const plan = {
+      registry: 'http://127.0.0.1:5000',
+      generatedAt: NOW.toISOString(),
+      dryRun: true,
+      repositories,
+      summary: summarizePlan(repositories),
+    };
+    expect(plannedRemovals(plan)).toBe(2);
+    expect(deleteLimitExceeded(plan, limited)).toEqual({ planned: 2, limit: 1 });
+    expect(plan.summary).toMatchObject({ untagged: 2, reclaimableBytes: 300 });
+    expect(summarizePlan([{ name: 'apps/api', tags: [] }])).not.toHaveProperty('untagged');
   });
 });
