@@ -1,4 +1,4 @@
-import type { Plan, PlannedTag } from '../../lambda/domain';
+import type { Plan, PlannedTag, RepositoryPlan } from '../../lambda/domain';
 import { formatAge } from '../../lambda/policy';
 
 /** How long ago an image was built (`3d`, `5h`), or `unknown`. */
@@ -42,10 +42,57 @@ export function formatPlan(plan: Plan, now: Date): string {
     ]);
     const table = rows.length > 0 ? formatTable(header, rows) : repository.error ? '' : '  (no tags)';
     const error = repository.error ? `  FAILED: ${repository.error}` : '';
-    sections.push([repository.name, error, table].filter((part) => part !== '').join('\n'));
+    const untagged = formatUntagged(repository, swept);
+    const bytes =
+      repository.reclaimableBytes !== undefined
+        ? `  reclaimable: ${formatBytes(repository.reclaimableBytes)} (config and layers only these removals reference)`
+        : '';
+    sections.push([repository.name, error, table, untagged, bytes].filter((part) => part !== '').join('\n'));
   }
   if (sections.length === 0) sections.push('No repository matched the policy.');
   return `${sections.join('\n\n')}\n\n${formatSummary(plan)}`;
+}
+
+/** The untagged manifests of a repository as a table, or '' when it lists none. */
+function formatUntagged(repository: RepositoryPlan, swept: boolean): string {
+  const manifests = repository.untagged ?? [];
+  if (manifests.length === 0) return '';
+  const header = ['UNTAGGED DIGEST', 'ACTION', ...(swept ? ['RESULT'] : []), 'PUSHED', 'REASON'];
+  const rows = manifests.map((manifest) => [
+    manifest.digest.slice(0, 19),
+    manifest.action,
+    ...(swept ? [manifest.action === 'keep' ? '' : (manifest.result ?? 'not run')] : []),
+    manifest.pushedAt ?? 'unknown',
+    manifest.error ? `${manifest.reason}; error: ${manifest.error}` : manifest.reason,
+  ]);
+  return formatTable(header, rows);
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+/** Bytes in readable units: `512 B`, `1.5 MiB`. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * What the summary says of the bytes: blobs other repositories link stay until none does, and
+ * only the registry's garbage collection frees them.
+ */
+function reclaimableNote(plan: Plan): string {
+  const bytes = plan.summary.reclaimableBytes;
+  if (bytes === undefined) return '';
+  return (
+    ` Reclaimable: ${formatBytes(bytes)} of config and layers only this run's removals reference; ` +
+    `blobs shared with other repositories stay until none links them, and 'registry garbage-collect' ` +
+    `(without --delete-untagged) frees them.`
+  );
 }
 
 /** The one-line summary; after a sweep it also says how to get the disk space back. */
@@ -54,10 +101,14 @@ export function formatSummary(plan: Plan): string {
   const counts =
     `${plural(summary.repositories, 'repository', 'repositories')}, ${plural(summary.tags, 'tag', 'tags')}: ` +
     `${summary.keep} keep, ${summary.delete} delete, ${summary.untag} untag` +
+    (summary.untagged !== undefined
+      ? `; ${plural(summary.untagged, 'untagged manifest', 'untagged manifests')} to delete`
+      : '') +
     (summary.failedRepositories > 0
       ? `; ${plural(summary.failedRepositories, 'repository', 'repositories')} failed`
       : '');
-  if (plan.dryRun) return `Plan: ${counts} (dry run: nothing removed; run 'regsweep sweep' to apply).`;
+  if (plan.dryRun)
+    return `Plan: ${counts} (dry run: nothing removed; run 'regsweep sweep' to apply).${reclaimableNote(plan)}`;
   const skipped = plan.repositories
     .flatMap((r) => r.tags)
     .filter((t) => t.result === 'skipped-changed').length;

@@ -46,9 +46,28 @@ export interface PlannedTag {
   error?: string;
 }
 
+/** One untagged manifest of a repository (from the ledger): no current tag reaches it. */
+export interface UntaggedManifestPlan {
+  digest: Digest;
+  mediaType: string;
+  /** ISO 8601 of its last push (or the last time it was seen tagged), or null. */
+  pushedAt: string | null;
+  /** ISO 8601 of its last client pull by digest, or null. */
+  pulledAt: string | null;
+  /** `delete`: removed by digest; `keep`: stays (the reason says why). */
+  action: 'keep' | 'delete';
+  reason: string;
+  result?: TagResult;
+  error?: string;
+}
+
 export interface RepositoryPlan {
   name: string;
   tags: PlannedTag[];
+  /** With an `untagged` policy entry covering the repository: its untagged manifests, in removal order. */
+  untagged?: UntaggedManifestPlan[];
+  /** Config and layer bytes only this run's removals in the repository reference. */
+  reclaimableBytes?: number;
   /**
    * Set when the repository could not be read (its tags listed, a manifest or config read) after
    * the retries, or not read again before its removals: nothing more of it is removed, and a
@@ -67,6 +86,10 @@ export interface PlanSummary {
   failed: number;
   /** Repositories with an `error`: not (or not wholly) read or cleaned. */
   failedRepositories: number;
+  /** Untagged manifests planned for deletion; present when some repository lists `untagged`. */
+  untagged?: number;
+  /** The sum of the repositories' `reclaimableBytes`; present when some repository has it. */
+  reclaimableBytes?: number;
 }
 
 /** The stable plan JSON: what `plan --json` prints and `sweep --json` extends with results. */
@@ -96,6 +119,12 @@ export function summarizePlan(repositories: readonly RepositoryPlan[]): PlanSumm
   };
   for (const repository of repositories) {
     if (repository.error !== undefined) summary.failedRepositories += 1;
+    if (repository.untagged !== undefined)
+      summary.untagged =
+        (summary.untagged ?? 0) +
+        repository.untagged.filter((manifest) => manifest.action === 'delete').length;
+    if (repository.reclaimableBytes !== undefined)
+      summary.reclaimableBytes = (summary.reclaimableBytes ?? 0) + repository.reclaimableBytes;
     for (const tag of repository.tags) {
       summary.tags += 1;
       summary[tag.action] += 1;

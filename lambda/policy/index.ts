@@ -37,3 +37,10 @@ export { parsePolicy } from './parse';
 export { planCleanup, type PlanOptions } from './planner';
 export { compareNatural } from './order';
 export { plannedRemovals, deleteLimitExceeded } from './limits';
+export {
+  planUntagged,
+  reachableFromTags,
+  reclaimableBytes,
+  untaggedEntryFor,
+  type KnownManifest,
+} from './untagged';

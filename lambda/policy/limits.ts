@@ -1,11 +1,15 @@
 import type { Plan } from '../domain';
 import type { Policy } from './policy';
 
-/** How many tags a plan removes (`delete` and `untag`): what `limits.maxDeletesPerRun` caps. */
+/**
+ * How many removals a plan makes: tags (`delete` and `untag`) and untagged manifests deleted by
+ * digest. What `limits.maxDeletesPerRun` caps.
+ */
 export function plannedRemovals(plan: Plan): number {
   let removals = 0;
   for (const repository of plan.repositories) {
     for (const tag of repository.tags) if (tag.action !== 'keep') removals += 1;
+    for (const manifest of repository.untagged ?? []) if (manifest.action === 'delete') removals += 1;
   }
   return removals;
 }
