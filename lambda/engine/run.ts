@@ -6,6 +6,7 @@ import {
   type Plan,
   type PlannedTag,
   type RepositoryPlan,
+  type UntaggedManifestPlan,
 } from '../domain';
 import type { LedgerStore } from '../ledger';
 import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
@@ -15,6 +16,7 @@ import { executePlan, type RemovalToArchive } from './execute';
 import type { HeldPush } from './held';
 import { collectInventory, type PlaceholderTag } from './inventory';
 import { recordRemovals, withLedgerTimes } from './ledger';
+import { removeUntagged, withUntagged } from './untagged';
 import type { ProgressListener } from './progress';
 
 export interface RunOptions {
@@ -70,10 +72,17 @@ export async function planRun(options: RunOptions): Promise<PlannedRun> {
   const inventory = options.ledger
     ? await withLedgerTimes(collected.inventory, options.ledger, options.concurrency ?? DEFAULT_CONCURRENCY)
     : collected.inventory;
-  const plan = planCleanup(inventory, options.policy, (options.now ?? (() => new Date()))(), {
+  const now = (options.now ?? (() => new Date()))();
+  let plan = planCleanup(inventory, options.policy, now, {
     dryRun: true,
     ledger: options.ledger !== undefined,
   });
+  // With a ledger and an `untagged` entry: the ledger's manifests no current tag reaches.
+  if (options.ledger && options.policy.untagged.length > 0)
+    plan = await withUntagged(options.client, options.ledger, options.policy, inventory, plan, now, {
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      ...(options.warn && { warn: options.warn }),
+    });
   return { plan: withUnreadable(finishingUntags(plan, placeholders), unreadable), inventory };
 }
 
@@ -156,12 +165,66 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
           }),
       },
     );
+    if (ledger) await sweepUntagged(options, ledger, swept, runId, now);
   } catch (error) {
     if (error instanceof SweepInterruptedError) await recordInLedger(options, error.plan);
     throw error;
   }
   await recordInLedger(options, swept);
   return swept;
+}
+
+/**
+ * Removes each repository's planned untagged manifests once its tag removals are done (see
+ * {@link removeUntagged}), archiving each body first under the run's id, and records the deletes
+ * in the ledger.
+ */
+async function sweepUntagged(
+  options: RunOptions,
+  ledger: LedgerStore,
+  plan: Plan,
+  runId: string | undefined,
+  now: () => Date,
+): Promise<void> {
+  for (const repository of plan.repositories) {
+    if (!repository.untagged?.some((manifest) => manifest.action === 'delete')) continue;
+    const removed = await removeUntagged(options.client, repository, {
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      ...(options.heldPushes && { heldPushes: options.heldPushes }),
+      ...(options.stopStarting && { stopStarting: options.stopStarting }),
+      ...(runId && {
+        archive: async (name: string, manifest: UntaggedManifestPlan) => {
+          const content = await options.client.getManifest(name, manifest.digest);
+          await ledger.archiveRemoval({
+            runId,
+            repository: name,
+            digest: manifest.digest,
+            tags: [],
+            mediaType: content.mediaType,
+            body: content.bytes,
+            removedAt: now(),
+            reason: manifest.reason,
+          });
+        },
+      }),
+    });
+    if (removed === 0) continue;
+    const deletes = (repository.untagged ?? []).filter((manifest) => manifest.result === 'deleted');
+    await ledger
+      .recordEvents(
+        deletes.map((manifest) => ({
+          id: `regsweep:${plan.generatedAt}:${repository.name}@${manifest.digest}`,
+          action: 'delete' as const,
+          repository: repository.name,
+          digest: manifest.digest,
+          timestamp: now(),
+        })),
+      )
+      .catch((error: unknown) =>
+        options.warn?.(`the ledger could not record the untagged removals: ${(error as Error).message}`),
+      );
+  }
+  plan.summary = summarizePlan(plan.repositories);
 }
 
 /**
@@ -175,10 +238,12 @@ async function reserveOrSkip(
 ): Promise<void> {
   for (const repository of plan.repositories) {
     const removals = repository.tags.filter((tag) => tag.action !== 'keep');
-    if (removals.length === 0 || (await reserve(repository.name, removals.length))) continue;
-    for (const tag of removals) {
-      tag.action = 'keep';
-      tag.reason = `${tag.reason}; ${BUDGET_SKIPPED}`;
+    const untagged = (repository.untagged ?? []).filter((manifest) => manifest.action === 'delete');
+    const count = removals.length + untagged.length;
+    if (count === 0 || (await reserve(repository.name, count))) continue;
+    for (const removal of [...removals, ...untagged]) {
+      removal.action = 'keep';
+      removal.reason = `${removal.reason}; ${BUDGET_SKIPPED}`;
     }
   }
   plan.summary = summarizePlan(plan.repositories);
