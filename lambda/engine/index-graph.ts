@@ -119,7 +119,7 @@ async function readLinks(
 ): Promise<ManifestLinks | undefined> {
   try {
     const content = await client.getManifest(repository, digest);
-    return manifestLinks(content.json, content.mediaType);
+    return manifestLinks(content.manifest);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

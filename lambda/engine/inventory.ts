@@ -301,7 +301,7 @@ async function factsFromManifest(
   content: ManifestContent,
 ): Promise<DigestFacts> {
   const created = await client.imageCreated(repository, content);
-  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
+  return { ...(created && { created }), links: manifestLinks(content.manifest) };
 }
 
 /**
@@ -352,7 +352,7 @@ export async function readDigestFacts(
   const created = withAge ? await client.imageCreated(repository, manifest) : undefined;
   if (!isIndex(manifest.mediaType)) return created ? { created } : {};
   const content = await client.getManifest(repository, manifest.digest);
-  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
+  return { ...(created && { created }), links: manifestLinks(content.manifest) };
 }
 
 /**
