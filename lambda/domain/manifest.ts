@@ -76,7 +76,9 @@ export function manifestLinks(manifest: ParsedManifest): ManifestLinks {
     ...(manifest.subject && { subject: manifest.subject.digest }),
     ...(isIndex(manifest.mediaType) && {
       children: childDigests(manifest),
-      childIndexes: manifest.children.filter((child) => isIndex(child.mediaType)).map((child) => child.digest),
+      childIndexes: manifest.children
+        .filter((child) => isIndex(child.mediaType))
+        .map((child) => child.digest),
     }),
   };
 }

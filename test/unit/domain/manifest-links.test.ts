@@ -31,6 +31,8 @@ describe('Function: manifestLinks', () => {
     };
 
     expect(manifestLinks(parseManifest(MediaType.OciManifest, artifact))).toEqual({ subject: digest('d') });
-    expect(manifestLinks(parseManifest(MediaType.OciManifest, { subject: { digest: 'sha256:short' } }))).toEqual({});
+    expect(
+      manifestLinks(parseManifest(MediaType.OciManifest, { subject: { digest: 'sha256:short' } })),
+    ).toEqual({});
   });
 });
