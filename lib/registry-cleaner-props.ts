@@ -4,8 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { InvalidRegistryUrlError } from '../lambda/registry/errors';
-import { registryOrigin } from '../lambda/registry/registry-url';
+import { InvalidRegistryUrlError, registryOrigin } from '../lambda/domain/registry-url';
 import { RegistryCleanerConfigError } from './errors';
 import { loadPolicy, type LoadedPolicy, type PolicySource } from './policy-source';
 

@@ -14,4 +14,6 @@ export interface Descriptor {
   readonly size: number;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly platform?: Platform;
+  /** OCI 1.1: the artifact type of the target (a referrers answer lists it per entry). */
+  readonly artifactType?: string;
 }

@@ -1,7 +1,6 @@
 export * from './media-types';
 export * from './digest';
 export * from './descriptor';
-export * from './manifest-links';
 export * from './reference';
 export * from './inventory';
 export * from './plan';

@@ -57,6 +57,32 @@ export function childDigests(manifest: ParsedManifest): Digest[] {
   return manifest.children.map((child) => child.digest);
 }
 
+/** What a manifest links to: an index's children (and which of them are indexes), a subject. */
+export interface ManifestLinks {
+  readonly children?: readonly Digest[];
+  /** The children whose descriptor says they are indexes themselves. */
+  readonly childIndexes?: readonly Digest[];
+  /** The manifest's OCI 1.1 `subject`. */
+  readonly subject?: Digest;
+}
+
+/**
+ * What a parsed manifest links to: an index's children (and which of them are indexes, by their
+ * descriptors' media types) and any manifest's OCI 1.1 `subject`. `children` is there exactly
+ * when the manifest is an index.
+ */
+export function manifestLinks(manifest: ParsedManifest): ManifestLinks {
+  return {
+    ...(manifest.subject && { subject: manifest.subject.digest }),
+    ...(isIndex(manifest.mediaType) && {
+      children: childDigests(manifest),
+      childIndexes: manifest.children
+        .filter((child) => isIndex(child.mediaType))
+        .map((child) => child.digest),
+    }),
+  };
+}
+
 /** One descriptor, or undefined when `value` has no well-formed digest. */
 export function descriptor(value: unknown): Descriptor | undefined {
   const entry = asJsonObject(value);
@@ -71,6 +97,7 @@ export function descriptor(value: unknown): Descriptor | undefined {
     size,
     ...(annotations && { annotations }),
     ...(platform && { platform }),
+    ...(typeof entry.artifactType === 'string' && { artifactType: entry.artifactType }),
   };
 }
 

@@ -134,7 +134,7 @@ async function readLinks(
   try {
     const content = await client.getManifest(repository, digest);
     onRead?.(content);
-    return manifestLinks(content.json, content.mediaType);
+    return manifestLinks(content.manifest);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

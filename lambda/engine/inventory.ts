@@ -306,7 +306,7 @@ async function readThroughLedger(
       const found = await guarded(name, async () => {
         const content = await client.getManifest(name, manifest.digest);
         const created = await client.imageCreated(name, content);
-        return { content, created, links: manifestLinks(content.json, content.mediaType) };
+        return { content, created, links: manifestLinks(content.manifest) };
       });
       if (!found) return;
       const { content, created, links } = found;
@@ -345,7 +345,7 @@ async function readThroughLedger(
             // Inner indexes were read for their children only: their build time too, once, so
             // that their facts are whole should one of them be tagged later.
             for (const content of innerRead.get(name) ?? []) {
-              const links = manifestLinks(content.json, content.mediaType);
+              const links = manifestLinks(content.manifest);
               const created = await client.imageCreated(name, content);
               noteRead(name, {
                 facts: manifestFacts(content, links, created),
@@ -470,7 +470,7 @@ async function factsFromManifest(
   content: ManifestContent,
 ): Promise<DigestFacts> {
   const created = await client.imageCreated(repository, content);
-  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
+  return { ...(created && { created }), links: manifestLinks(content.manifest) };
 }
 
 /**
@@ -521,7 +521,7 @@ export async function readDigestFacts(
   const created = withAge ? await client.imageCreated(repository, manifest) : undefined;
   if (!isIndex(manifest.mediaType)) return created ? { created } : {};
   const content = await client.getManifest(repository, manifest.digest);
-  return { ...(created && { created }), links: manifestLinks(content.json, content.mediaType) };
+  return { ...(created && { created }), links: manifestLinks(content.manifest) };
 }
 
 /**

@@ -84,7 +84,7 @@ async function knownManifests(
     async (record) => {
       try {
         const content = await client.getManifest(repository, record.digest);
-        const links = manifestLinks(content.json, content.mediaType);
+        const links = manifestLinks(content.manifest);
         const facts = manifestFacts(content, links, undefined);
         fresh.push({ facts, childIndexes: links.childIndexes ?? [] });
         read.set(record.digest, { ...record, ...facts, factsRecordedAt: new Date() });
@@ -205,7 +205,7 @@ async function parentsWithin(
     let children: readonly Digest[] = [];
     try {
       const content = await client.getManifest(repository, manifest.digest);
-      children = manifestLinks(content.json, content.mediaType).children ?? [];
+      children = manifestLinks(content.manifest).children ?? [];
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

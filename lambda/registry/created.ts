@@ -24,15 +24,14 @@ export function plausibleCreated(value: unknown): Date | undefined {
  * `org.opencontainers.image.created` label, else the manifest annotation; the first plausible one.
  */
 export function imageCreated(
-  manifest: Record<string, unknown>,
+  manifest: { readonly annotations?: Readonly<Record<string, unknown>> },
   config: Record<string, unknown> | undefined,
 ): Date | undefined {
   const labels = record(record(config?.config)?.Labels);
-  const annotations = record(manifest.annotations);
   return (
     plausibleCreated(config?.created) ??
     plausibleCreated(labels?.[CREATED_ANNOTATION]) ??
-    plausibleCreated(annotations?.[CREATED_ANNOTATION])
+    plausibleCreated(manifest.annotations?.[CREATED_ANNOTATION])
   );
 }
 

@@ -1,10 +1,11 @@
 import pMap from 'p-map';
 
-import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
+import { asJsonObject, isImage, isIndex, isSchema1, type Digest } from '../domain';
 import { CREATED_ANNOTATION, imageCreated, newestDate, plausibleCreated, schema1Created } from './created';
 import { isNotFound } from './errors';
 import { readBlob, readManifest } from './manifests';
 import type { RegistrySession } from './session';
+import type { ManifestContent } from './types';
 
 /** The largest image config regsweep reads (configs with long histories reach a few hundred KiB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -37,22 +38,15 @@ export async function readImageCreated(
 export async function manifestCreated(
   session: RegistrySession,
   repository: string,
-  manifest: { readonly json: Record<string, unknown>; readonly mediaType: string },
+  content: Pick<ManifestContent, 'json' | 'manifest'>,
   depth = 0,
 ): Promise<Date | undefined> {
-  const { json, mediaType } = manifest;
-  const annotated = plausibleCreated(
-    (json.annotations as Record<string, unknown> | undefined)?.[CREATED_ANNOTATION],
-  );
-  if (isIndex(mediaType)) {
+  const { manifest } = content;
+  const annotated = plausibleCreated(manifest.annotations?.[CREATED_ANNOTATION]);
+  if (isIndex(manifest.mediaType)) {
     if (depth >= MAX_INDEX_DEPTH) return annotated;
-    const children = (Array.isArray(json.manifests) ? json.manifests : []).filter(
-      (child): child is { digest: Digest; mediaType?: string; annotations?: Record<string, unknown> } =>
-        typeof child === 'object' &&
-        child !== null &&
-        isDigest((child as { digest?: unknown }).digest) &&
-        (child as { annotations?: Record<string, unknown> }).annotations?.[REFERENCE_TYPE_ANNOTATION] ===
-          undefined,
+    const children = manifest.children.filter(
+      (child) => child.annotations?.[REFERENCE_TYPE_ANNOTATION] === undefined,
     );
     const dates = await pMap(
       children,
@@ -61,15 +55,15 @@ export async function manifestCreated(
     );
     return newestDate(dates) ?? annotated;
   }
-  if (isSchema1(mediaType)) return schema1Created(json);
-  const config = json.config as { digest?: unknown } | undefined;
-  if (!isImage(mediaType) && !isDigest(config?.digest)) return annotated;
-  let configJson: Record<string, unknown> | undefined;
-  if (isDigest(config?.digest)) {
-    const bytes = await unlessGone(readBlob(session, repository, config.digest, MAX_CONFIG_BYTES));
-    configJson = bytes ? parseObject(bytes) : undefined;
+  // schema1 keeps its build time in `history`, which no descriptor carries.
+  if (isSchema1(manifest.mediaType)) return schema1Created(content.json);
+  if (!isImage(manifest.mediaType) && !manifest.config) return annotated;
+  let config: Record<string, unknown> | undefined;
+  if (manifest.config) {
+    const bytes = await unlessGone(readBlob(session, repository, manifest.config.digest, MAX_CONFIG_BYTES));
+    config = bytes ? parseObject(bytes) : undefined;
   }
-  return imageCreated(json, configJson);
+  return imageCreated(manifest, config);
 }
 
 async function unlessGone<T>(read: Promise<T>): Promise<T | undefined> {
@@ -84,10 +78,7 @@ async function unlessGone<T>(read: Promise<T>): Promise<T | undefined> {
 /** A config that is not a JSON object (an artifact's custom config) simply has no build time. */
 function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return asJsonObject(JSON.parse(bytes.toString('utf8')));
   } catch {
     return undefined;
   }

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
 import {
+  asJsonObject,
   baseMediaType,
   isDigest,
   isSchema1,
   isTag,
   MANIFEST_ACCEPT,
   MediaType,
+  parseManifest,
   type Digest,
 } from '../domain';
 import { repositoryScope, type Scope } from './auth';
@@ -130,14 +132,13 @@ export async function readManifest(
     what,
   });
   if (response.status !== 200) throw responseError(response, 'GET', `reading ${what}`);
-  const json = parseJsonBody(response, 'GET', `reading ${what}`);
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  const body = asJsonObject(parseJsonBody(response, 'GET', `reading ${what}`));
+  if (body === undefined) {
     throw new RegistryError(`reading ${what}: the manifest is not a JSON object`, {
       method: 'GET',
       url: response.url,
     });
   }
-  const body = json as Record<string, unknown>;
   const mediaType =
     manifestMediaType(response) ??
     (typeof body.mediaType === 'string' ? body.mediaType : undefined) ??
@@ -159,7 +160,7 @@ export async function readManifest(
   const digest = isDigest(reference)
     ? reference
     : (announced ?? (digestOf('sha256:', response.body) as Digest));
-  return { digest, mediaType, bytes: response.body, json: body };
+  return { digest, mediaType, bytes: response.body, json: body, manifest: parseManifest(mediaType, body) };
 }
 
 /** GETs a blob (following storage redirects without credentials) and verifies its digest. */

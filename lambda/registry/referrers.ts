@@ -1,4 +1,4 @@
-import { isDigest, MediaType, type Digest } from '../domain';
+import { asJsonObject, MediaType, parseManifest, type Digest } from '../domain';
 import { repositoryScope } from './auth';
 import { responseError } from './errors';
 import { MAX_MANIFEST_BYTES } from './manifests';
@@ -46,17 +46,13 @@ export async function readReferrers(
   } catch {
     return null;
   }
-  const manifests = (body as { manifests?: unknown } | null)?.manifests;
-  if (!Array.isArray(manifests)) return null;
-  const referrers: ReferrerDescriptor[] = [];
-  for (const entry of manifests as unknown[]) {
-    const { digest: child, mediaType, artifactType } = (entry ?? {}) as Record<string, unknown>;
-    if (!isDigest(child)) continue;
-    referrers.push({
+  // An answer without a `manifests` array is not an index: no referrers can be read from it.
+  if (!Array.isArray(asJsonObject(body)?.manifests)) return null;
+  return parseManifest(MediaType.OciIndex, body).children.map(
+    ({ digest: child, mediaType, artifactType }): ReferrerDescriptor => ({
       digest: child,
-      ...(typeof mediaType === 'string' && { mediaType }),
-      ...(typeof artifactType === 'string' && { artifactType }),
-    });
-  }
-  return referrers;
+      ...(mediaType !== '' && { mediaType }),
+      ...(artifactType !== undefined && { artifactType }),
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 
-import type { Digest } from '../domain';
+import type { Digest, ParsedManifest } from '../domain';
 
 /** Registry credentials: a user and password (Basic, and for the Bearer token flow), or a ready bearer token. */
 export type Credentials = { username: string; password: string } | { token: string };
@@ -83,10 +83,12 @@ export interface ResolvedManifest {
   readonly placeholder?: boolean;
 }
 
-/** A manifest with its exact bytes (the digest is of these bytes) and parsed JSON. */
+/** A manifest with its exact bytes (the digest is of these bytes), its JSON, and its descriptors. */
 export interface ManifestContent {
   readonly digest: Digest;
   readonly mediaType: string;
   readonly bytes: Buffer;
   readonly json: Record<string, unknown>;
+  /** The body parsed once (children, subject, config, layers, annotations): what callers read. */
+  readonly manifest: ParsedManifest;
 }

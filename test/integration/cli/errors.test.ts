@@ -57,6 +57,26 @@ describe('CLI: policy errors', () => {
     expect(bad.stderr).toContain('protect[0]');
   });
 
+  it.each([
+    ['http://127.0.0.1:1/v2', 'it has a path (/v2)'],
+    ['http://127.0.0.1:1/?mirror=1', 'it has a query'],
+    ['ftp://127.0.0.1:1', 'ftp:'],
+  ])('validate refuses the registry %s that sweep refuses', async (registry, reason) => {
+    // Prepare: a policy that is valid but for its registry (the port points nowhere).
+    const rules = 'rules:\n  - name: a\n    keep: 1\n';
+
+    // Act
+    const sweep = await runCli(['sweep', '--registry', registry, '--policy', writePolicy(rules)]);
+    const validate = await runCli(['validate', '--policy', writePolicy(`registry: ${registry}\n${rules}`)]);
+
+    // Assess: both exit 2 before any request, and validate names the field.
+    expect(sweep.status).toBe(2);
+    expect(sweep.stderr).toContain(reason);
+    expect(validate.status).toBe(2);
+    expect(validate.stderr).toContain('registry:');
+    expect(validate.stdout).not.toContain('valid');
+  });
+
   it('exits 2 for a missing policy file and for usage errors', async () => {
     expect(
       (await runCli(['plan', '--registry', 'http://127.0.0.1:1', '--policy', '/nonexistent.yaml'])).status,

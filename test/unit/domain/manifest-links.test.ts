@@ -1,4 +1,4 @@
-import { manifestLinks, MediaType } from '../../../lambda/domain';
+import { manifestLinks, MediaType, parseManifest } from '../../../lambda/domain';
 
 const digest = (character: string): string => `sha256:${character.repeat(64)}`;
 
@@ -17,7 +17,7 @@ describe('Function: manifestLinks', () => {
     };
 
     // Act
-    const links = manifestLinks(index, MediaType.OciIndex);
+    const links = manifestLinks(parseManifest(MediaType.OciIndex, index));
 
     // Assess
     expect(links.children).toEqual([digest('a'), digest('b'), digest('c')]);
@@ -30,7 +30,9 @@ describe('Function: manifestLinks', () => {
       subject: { mediaType: MediaType.OciManifest, digest: digest('d'), size: 9 },
     };
 
-    expect(manifestLinks(artifact, MediaType.OciManifest)).toEqual({ subject: digest('d') });
-    expect(manifestLinks({ subject: { digest: 'sha256:short' } }, MediaType.OciManifest)).toEqual({});
+    expect(manifestLinks(parseManifest(MediaType.OciManifest, artifact))).toEqual({ subject: digest('d') });
+    expect(
+      manifestLinks(parseManifest(MediaType.OciManifest, { subject: { digest: 'sha256:short' } })),
+    ).toEqual({});
   });
 });

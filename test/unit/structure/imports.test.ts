@@ -81,6 +81,57 @@ describe('Structure: the import graph of the production code', () => {
     expect(found).toEqual([]);
   });
 
+  it('imports point one way between the layers', () => {
+    // Prepare: what each folder may not import (DESIGN.md, "Layers").
+    const forbidden: Record<string, string[]> = {
+      'lambda/domain': [
+        'lambda/policy',
+        'lambda/registry',
+        'lambda/engine',
+        'lambda/ledger',
+        'lambda/handlers',
+        'lambda/aws',
+        'lambda/events',
+        'bin',
+        'lib',
+      ],
+      'lambda/policy': [
+        'lambda/registry',
+        'lambda/engine',
+        'lambda/ledger',
+        'lambda/handlers',
+        'lambda/aws',
+        'bin',
+        'lib',
+      ],
+      'lambda/ledger': [
+        'lambda/policy',
+        'lambda/registry',
+        'lambda/engine',
+        'lambda/handlers',
+        'lambda/aws',
+        'lambda/events',
+        'bin',
+        'lib',
+      ],
+      'lambda/registry': ['lambda/engine', 'lambda/handlers', 'lambda/aws', 'bin', 'lib'],
+      'lambda/engine': ['lambda/handlers', 'bin', 'lib'],
+    };
+    const folder = (file: string): string => file.split(sep).join('/');
+
+    // Act
+    const against = [...graph].flatMap(([file, targets]) => {
+      const from = Object.keys(forbidden).find((layer) => folder(file).startsWith(`${layer}/`));
+      if (from === undefined) return [];
+      return targets
+        .filter((target) => forbidden[from]!.some((layer) => folder(target).startsWith(`${layer}/`)))
+        .map((target) => `${folder(file)} -> ${folder(target)}`);
+    });
+
+    // Assess
+    expect(against).toEqual([]);
+  });
+
   it('never imports test code', () => {
     // Act
     const intoTests = [...graph].flatMap(([file, targets]) =>
