@@ -108,7 +108,10 @@ export function rulesForRepository(policy: Policy, repository: string): Compiled
   return policy.rules.filter((rule) => rule.matchesRepository(repository));
 }
 
-/** True when some rule's `repositories` globs match `repository` (the sweep queues only these). */
+/** True when some rule's or `untagged` entry's `repositories` globs match `repository` (the sweep queues only these). */
 export function policyCoversRepository(policy: Policy, repository: string): boolean {
-  return policy.rules.some((rule) => rule.matchesRepository(repository));
+  return (
+    policy.rules.some((rule) => rule.matchesRepository(repository)) ||
+    policy.untagged.some((entry) => entry.matchesRepository(repository))
+  );
 }
