@@ -9,7 +9,7 @@ import { registryEventsOf } from '../../lambda/events';
 import { DynamoDbLedgerStore, recordWithin, SqliteLedgerStore, type LedgerStore } from '../../lambda/ledger';
 import type { Policy } from '../../lambda/policy';
 import { RegistryClient, REQUEST_KINDS, type RequestKind } from '../../lambda/registry';
-import { startDynalite } from '../../test/helpers/dynalite';
+import { startDynalite } from '../../tools/dynalite';
 import { elapsedMs } from '../stats';
 
 /** One plan with a ledger, in process: its requests and its time. */

@@ -11,7 +11,7 @@ import { WEBHOOK_TOKEN_PLACEHOLDER } from '../../lib/notifications-config';
 import { RegsweepStack } from '../../lib/regsweep-stack';
 import { FIXTURE_WEBHOOK_TOKEN } from '../fixtures/events';
 import { startAwsFake, type AwsFake } from '../helpers/aws-fake';
-import { startDynalite, type Dynalite } from '../helpers/dynalite';
+import { startDynalite, type Dynalite } from '../../tools/dynalite';
 import { DynamoDbLedgerStore } from '../../lambda/ledger';
 import { listTagsRaw, pushImage } from '../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../tools/registry-process';

@@ -14,7 +14,7 @@ import {
   pushUntaggedImage,
   referrersTagOf,
 } from '../../../tools/artifacts';
-import { startDynalite } from '../../helpers/dynalite';
+import { startDynalite } from '../../../tools/dynalite';
 import { pushImage } from '../../../tools/pusher';
 import { startRegistry, type RegistryProcess } from '../../../tools/registry-process';
 

@@ -8,7 +8,7 @@ import { DynamoDbLedgerStore } from '../../../lambda/ledger';
 import { RegistryClient } from '../../../lambda/registry';
 import { loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
-import { startDynalite, type Dynalite } from '../../helpers/dynalite';
+import { startDynalite, type Dynalite } from '../../../tools/dynalite';
 import { fakeClientConfig, lambdaEnv } from '../../helpers/lambda';
 import { pushBuilds } from '../../helpers/registry-fixture';
 import { listTagsRaw } from '../../../tools/pusher';

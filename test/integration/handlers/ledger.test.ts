@@ -11,7 +11,7 @@ import { DynamoDbLedgerStore } from '../../../lambda/ledger';
 import { RegistryClient } from '../../../lambda/registry';
 import { FIXTURE_WEBHOOK_TOKEN, loadEventFixture } from '../../fixtures/events';
 import { startAwsFake, type AwsFake } from '../../helpers/aws-fake';
-import { startDynalite, type Dynalite } from '../../helpers/dynalite';
+import { startDynalite, type Dynalite } from '../../../tools/dynalite';
 import { startGateProxy } from '../../helpers/gate-proxy';
 import { lambdaEnv } from '../../helpers/lambda';
 import { daysAgo } from '../../helpers/registry-fixture';

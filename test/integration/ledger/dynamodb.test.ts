@@ -9,7 +9,7 @@ import {
 } from '../../../lambda/ledger';
 import { BATCH_MAX_ATTEMPTS } from '../../../lambda/ledger/dynamodb/batch';
 import { freePort, LOOPBACK_HOST } from '../../../tools/ports';
-import { startDynalite, type Dynalite } from '../../helpers/dynalite';
+import { startDynalite, type Dynalite } from '../../../tools/dynalite';
 import { describeLedgerContract, TestClock } from './contract';
 
 let dynalite: Dynalite;

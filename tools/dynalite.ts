@@ -7,9 +7,9 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 
-import { LEDGER_TABLE_KEYS } from '../../lambda/ledger';
-import { killOnExit } from '../../tools/exit-cleanup';
-import { freePort, LOOPBACK_HOST } from '../../tools/ports';
+import { LEDGER_TABLE_KEYS } from '../lambda/ledger';
+import { killOnExit } from './exit-cleanup';
+import { freePort, LOOPBACK_HOST } from './ports';
 
 /** How long dynalite may take to print that it listens (it usually takes ~300 ms). */
 export const DYNALITE_START_TIMEOUT_MS = 15_000;
