@@ -1,6 +1,6 @@
 import type { RepositoryPlan } from '../domain';
 import type { RegistryClient } from '../registry';
-import { isRunFatal, listTags } from './inventory';
+import { isRunFatal, listTags } from './reads';
 import { markFailed, skipChanged } from './outcomes';
 
 /**

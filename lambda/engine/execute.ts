@@ -4,7 +4,7 @@ import { UntagNotPermittedError, type RegistryClient } from '../registry';
 import { clearDanglingTags } from './dangling';
 import { SweepInterruptedError } from './errors';
 import type { HeldPush } from './held';
-import { errorMessage, isRunFatal } from './inventory';
+import { errorMessage, isRunFatal } from './reads';
 import { keepShared, markFailed, removalsOf } from './outcomes';
 import { PhaseCounter, type ProgressListener } from './progress';
 import { untagMoved, verifyRepository, type Removal } from './verify';

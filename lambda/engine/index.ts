@@ -1,6 +1,8 @@
 export * from './errors';
 export * from './progress';
 export * from './inventory';
+export * from './reads';
+export { heldDigests } from './index-graph';
 export * from './execute';
 export * from './run';
 export * from './ledger';

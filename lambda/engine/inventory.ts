@@ -2,31 +2,25 @@ import pMap from 'p-map';
 import {
   isIndex,
   manifestLinks,
-  type ManifestLinks,
   type DanglingTag,
-  type Digest,
   type Inventory,
   type RepositoryInventory,
   type TagRecord,
 } from '../domain';
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
-  AuthenticationError,
   DEFAULT_CONCURRENCY,
-  DeletionDisabledError,
   isNotFound,
-  RegistryUnreachableError,
   resolvedFrom,
   type ManifestContent,
   type RegistryClient,
   type ResolvedManifest,
 } from '../registry';
-import type { LedgerManifest, LedgerStore, ManifestFacts } from '../ledger';
-import { readRepositoryGraph, type GraphFacts, type ResolvedTag } from './index-graph';
-import { hasFacts, linksOf, lookUpFacts, manifestFacts, writeFacts } from './ledger';
+import type { LedgerStore } from '../ledger';
+import { readRepositoryGraph, type ResolvedTag } from './index-graph';
+import { readThroughLedger } from './facts-cache';
+import { digestKey, errorMessage, isRunFatal, listTags, type DigestFacts, type GuardedRead } from './reads';
 import { PhaseCounter, type ProgressListener } from './progress';
-
-export { heldDigests } from './index-graph';
 
 export interface InventoryOptions {
   /** Only these repositories (still subject to the policy's rules); default: the whole catalog. */
@@ -41,13 +35,6 @@ export interface InventoryOptions {
   readonly ledger?: LedgerStore;
   /** Told of a ledger read or write that failed (the plan goes on without the cache). */
   readonly warn?: (message: string) => void;
-}
-
-/** What is known about one digest: enough to plan and to protect an index's children. */
-interface DigestFacts {
-  readonly created?: Date;
-  /** Read from the manifest (always for an index): its children and `subject`. */
-  readonly links?: ManifestLinks;
 }
 
 /**
@@ -219,178 +206,6 @@ export async function collectInventory(
   return { inventory: { registry: client.registry, repositories }, placeholders, unreadable };
 }
 
-/** The facts cache at work in one inventory: what the ledger knew, and what was read besides. */
-interface LedgerReads {
-  /** What the repository's graph takes from the ledger, and where it reports inner indexes read. */
-  graphFacts(repository: string): GraphFacts;
-  /** Writes the facts read (a failure is a warning): after the graphs, so inner indexes are in. */
-  write(repositories: readonly string[]): Promise<void>;
-}
-
-/** Facts read from the registry in this inventory, with their index children by descriptor. */
-interface ReadFacts {
-  readonly facts: ManifestFacts;
-  readonly childIndexes: readonly Digest[];
-}
-
-/**
- * The facts cache's reads (see `lambda/engine/ledger.ts`): per repository, the ledger's records of
- * the tagged digests (and the inner indexes they list); then, once per digest the ledger has no
- * facts for and the plan needs them (every digest where ages are read, else indexes), one GET of
- * the manifest and its build time (config, or an index's children): more than a plan without a
- * ledger reads for an index where no rule needs ages, so that the facts written are whole. The
- * tag's facts go into `dated` as the plan without a ledger would have them (no build time, and
- * no links for an image, where no rule needs ages). A failed ledger read is a warning: those
- * digests are read from the registry instead.
- */
-async function readThroughLedger(
-  client: RegistryClient,
-  ledger: LedgerStore,
-  resolved: ReadonlyArray<{ name: string; manifest: ResolvedManifest | null | undefined }>,
-  needsAge: ReadonlyMap<string, boolean>,
-  dated: Map<string, Promise<DigestFacts>>,
-  concurrency: number,
-  guarded: GuardedRead,
-  warn?: (message: string) => void,
-): Promise<LedgerReads> {
-  const digestsOf = new Map<string, Map<Digest, ResolvedManifest>>();
-  for (const { name, manifest } of resolved) {
-    if (!manifest || manifest.placeholder) continue;
-    const digests = digestsOf.get(name) ?? new Map<Digest, ResolvedManifest>();
-    digests.set(manifest.digest, manifest);
-    digestsOf.set(name, digests);
-  }
-  const records = new Map<string, Map<Digest, LedgerManifest>>(
-    await pMap(
-      [...digestsOf],
-      async ([name, digests]) => {
-        try {
-          return [name, await lookUpFacts(ledger, name, [...digests.keys()])] as const;
-        } catch (error) {
-          warn?.(`the ledger could not give the facts of ${name}'s manifests: ${errorMessage(error)}`);
-          return [name, new Map<Digest, LedgerManifest>()] as const;
-        }
-      },
-      { concurrency },
-    ),
-  );
-  const read = new Map<string, ReadFacts[]>();
-  const innerRead = new Map<string, ManifestContent[]>();
-  const noteRead = (name: string, entry: ReadFacts): void => {
-    const list = read.get(name) ?? [];
-    list.push(entry);
-    read.set(name, list);
-  };
-
-  const work: Array<{ name: string; manifest: ResolvedManifest }> = [];
-  for (const [name, digests] of digestsOf) {
-    const known = records.get(name) ?? new Map<Digest, LedgerManifest>();
-    const withAge = needsAge.get(name) === true;
-    for (const manifest of digests.values()) {
-      const record = known.get(manifest.digest);
-      if (hasFacts(record)) {
-        const links = linksOf(record, known);
-        const cached: DigestFacts = withAge
-          ? { ...(record.created && { created: record.created }), links }
-          : { links };
-        if (withAge || isIndex(manifest.mediaType))
-          dated.set(digestKey(name, manifest.digest), Promise.resolve(cached));
-      } else if (withAge || isIndex(manifest.mediaType)) {
-        work.push({ name, manifest });
-      }
-    }
-  }
-  await pMap(
-    work,
-    async ({ name, manifest }) => {
-      const found = await guarded(name, async () => {
-        const content = await client.getManifest(name, manifest.digest);
-        const created = await client.imageCreated(name, content);
-        return { content, created, links: manifestLinks(content.manifest) };
-      });
-      if (!found) return;
-      const { content, created, links } = found;
-      noteRead(name, {
-        facts: manifestFacts(content, links, created),
-        childIndexes: links.childIndexes ?? [],
-      });
-      const withAge = needsAge.get(name) === true;
-      dated.set(
-        digestKey(name, manifest.digest),
-        Promise.resolve(withAge ? { ...(created && { created }), links } : { links }),
-      );
-    },
-    { concurrency },
-  );
-
-  return {
-    graphFacts: (name) => {
-      const known = records.get(name) ?? new Map<Digest, LedgerManifest>();
-      const links = new Map<Digest, ManifestLinks>();
-      for (const [digest, record] of known) if (hasFacts(record)) links.set(digest, linksOf(record, known));
-      return {
-        known: links,
-        onRead: (content) => {
-          const list = innerRead.get(name) ?? [];
-          list.push(content);
-          innerRead.set(name, list);
-        },
-      };
-    },
-    write: async (repositories) => {
-      await pMap(
-        repositories,
-        async (name) => {
-          try {
-            // Inner indexes were read for their children only: their build time too, once, so
-            // that their facts are whole should one of them be tagged later.
-            for (const content of innerRead.get(name) ?? []) {
-              const links = manifestLinks(content.manifest);
-              const created = await client.imageCreated(name, content);
-              noteRead(name, {
-                facts: manifestFacts(content, links, created),
-                childIndexes: links.childIndexes ?? [],
-              });
-            }
-            const known = new Set(
-              [...(records.get(name) ?? new Map<Digest, LedgerManifest>())]
-                .filter(([, record]) => hasFacts(record))
-                .map(([digest]) => digest),
-            );
-            await writeFacts(ledger, name, read.get(name) ?? [], known);
-          } catch (error) {
-            if (isRunFatal(error)) throw error;
-            warn?.(
-              `the facts read of ${name}'s manifests were not recorded in the ledger: ${errorMessage(error)}`,
-            );
-          }
-        },
-        { concurrency },
-      );
-    },
-  };
-}
-
-/** One repository's read of the inventory, guarded: undefined when the repository is unreadable. */
-type GuardedRead = <T>(name: string, read: () => Promise<T>) => Promise<T | undefined>;
-
-/**
- * Errors that no repository can get past (credentials refused, deletion disabled, nothing listening
- * at the registry's address): they stop the run instead of marking one repository unreadable.
- */
-export function isRunFatal(error: unknown): boolean {
-  return (
-    error instanceof DeletionDisabledError ||
-    error instanceof AuthenticationError ||
-    error instanceof RegistryUnreachableError
-  );
-}
-
-/** An error's message (registry errors carry no credentials). */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Which of the listed tags that did not resolve are dangling (see {@link DanglingTag}) rather than
  * removed since listing. One GET each: on distribution its 404 names the manifest a tag still
@@ -428,13 +243,6 @@ async function findDangling(
     byRepository.set(name, list);
   }
   return byRepository;
-}
-
-/** Every tag of `repository`, as listed right now (all pages). */
-export async function listTags(client: RegistryClient, repository: string): Promise<string[]> {
-  const tags: string[] = [];
-  for await (const tag of client.tags(repository)) tags.push(tag);
-  return tags;
 }
 
 /**
@@ -522,30 +330,4 @@ export async function readDigestFacts(
   if (!isIndex(manifest.mediaType)) return created ? { created } : {};
   const content = await client.getManifest(repository, manifest.digest);
   return { ...(created && { created }), links: manifestLinks(content.manifest) };
-}
-
-/**
- * Maps every tag the repository has right now to its digest and media type (one HEAD per tag):
- * the fresh look taken just before removing anything.
- */
-export async function readCurrentTags(
-  client: RegistryClient,
-  repository: string,
-  concurrency: number,
-): Promise<Map<string, ResolvedManifest>> {
-  const tags = await listTags(client, repository);
-  const current = new Map<string, ResolvedManifest>();
-  await pMap(
-    tags,
-    async (tag) => {
-      const manifest = await client.resolve(repository, tag);
-      if (manifest) current.set(tag, manifest);
-    },
-    { concurrency },
-  );
-  return current;
-}
-
-function digestKey(repository: string, digest: Digest): string {
-  return `${repository}@${digest}`;
 }

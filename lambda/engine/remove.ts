@@ -1,7 +1,8 @@
 import { isTag, type Digest } from '../domain';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { EngineError } from './errors';
-import { heldDigests, listTags, readCurrentTags } from './inventory';
+import { heldDigests } from './index-graph';
+import { listTags, readCurrentTags } from './reads';
 
 /** What `removeTag` did. */
 export interface TagRemoval {

@@ -12,9 +12,9 @@ import {
 import type { LedgerManifest, LedgerStore } from '../ledger';
 import { planUntagged, reclaimableBytes, untaggedEntryFor, type KnownManifest, type Policy } from '../policy';
 import { isNotFound, type RegistryClient } from '../registry';
-import type { HeldPush } from './held';
-import { heldPushHolders } from './held';
-import { errorMessage, heldDigests, isRunFatal, readCurrentTags } from './inventory';
+import { heldPushHolders, type HeldPush } from './held';
+import { heldDigests } from './index-graph';
+import { errorMessage, isRunFatal, readCurrentTags } from './reads';
 import { hasFacts, manifestFacts, writeFacts } from './ledger';
 
 /**

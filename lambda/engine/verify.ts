@@ -3,7 +3,8 @@ import type { Digest, PlannedTag, RepositoryPlan } from '../domain';
 import { referrerSubject } from '../policy';
 import type { RegistryClient, ResolvedManifest } from '../registry';
 import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
-import { heldDigests, listTags } from './inventory';
+import { heldDigests } from './index-graph';
+import { listTags } from './reads';
 import { skipChanged } from './outcomes';
 
 /** A removal to carry out: one digest delete (covering all its planned tags) or one untag. */
