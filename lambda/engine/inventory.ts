@@ -1,3 +1,9 @@
+/*
+ * The inventory: which repositories a run reads, and what it reads of each (tags, manifests, ages,
+ * dangling tags, the graph beyond the tags). Over 300 lines because `collectInventory` keeps one
+ * repository's reads together with the guard that marks it unreadable; the reads the rest of the
+ * engine shares are in reads.ts, the facts cache in facts-cache.ts.
+ */
 import pMap from 'p-map';
 import {
   isIndex,
