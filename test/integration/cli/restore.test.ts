@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,5 +241,20 @@ describe('CLI: regsweep sweep --ledger, then restore --run', () => {
     expect(restored.status).toBe(0);
     for (const tag of removed)
       expect(await headDigestRaw(url, 'apps/api', tag.tag)).toBe(pushed.get(tag.tag));
+    // Every restored image copies whole (all platforms of the index, every blob), as a client pulls it.
+    for (const tag of removed) {
+      const copy = mkdtempSync(join(tmpdir(), 'regsweep-restore-copy-'));
+      execFileSync(
+        'skopeo',
+        [
+          'copy',
+          '--all',
+          '--src-tls-verify=false',
+          `docker://${new URL(url).host}/apps/api:${tag.tag}`,
+          `dir:${copy}`,
+        ],
+        { stdio: 'pipe' },
+      );
+    }
   });
 });
