@@ -142,7 +142,9 @@ export function validateCommand(options: { policy?: string }, io: CommandIo): nu
       `${protect.length} protect pattern${protect.length === 1 ? '' : 's'})\n`,
   );
   if (needs.length > 0)
-    io.stdout.write(`needs a ledger (plan and sweep: --ledger FILE) for: ${needs.join(', ')}\n`);
+    io.stdout.write(
+      `needs a ledger (plan and sweep: --ledger FILE; serve records into ./regsweep-ledger.db by default) for: ${needs.join(', ')}\n`,
+    );
   return ExitCode.Done;
 }
 

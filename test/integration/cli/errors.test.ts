@@ -39,7 +39,7 @@ describe('CLI: policy errors', () => {
     // Assess
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
-      'needs a ledger (plan and sweep: --ledger FILE) for: rules[0].keepPulledWithin',
+      'needs a ledger (plan and sweep: --ledger FILE; serve records into ./regsweep-ledger.db by default) for: rules[0].keepPulledWithin',
     );
   });
 
