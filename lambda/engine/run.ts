@@ -165,7 +165,7 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
           }),
       },
     );
-    if (ledger) await sweepUntagged(options, ledger, swept, runId, now);
+    if (ledger) await sweepUntagged(options, ledger, swept, inventory, runId, now);
   } catch (error) {
     if (error instanceof SweepInterruptedError) await recordInLedger(options, error.plan);
     throw error;
@@ -183,13 +183,26 @@ async function sweepUntagged(
   options: RunOptions,
   ledger: LedgerStore,
   plan: Plan,
+  inventory: Inventory,
   runId: string | undefined,
   now: () => Date,
 ): Promise<void> {
+  const knownChildren = childrenByRepository(inventory);
   for (const repository of plan.repositories) {
-    if (!repository.untagged?.some((manifest) => manifest.action === 'delete')) continue;
+    const planned = (repository.untagged ?? []).filter((manifest) => manifest.action === 'delete');
+    if (planned.length === 0) continue;
+    // The planned manifests' facts (planning made sure the ledger has them): their children.
+    const records = await ledger.getManifests(
+      repository.name,
+      planned.map((manifest) => manifest.digest),
+    );
+    const children = new Map<Digest, readonly Digest[]>();
+    for (const [digest, record] of records) if (record.children) children.set(digest, record.children);
+    const known = knownChildren.get(repository.name);
     const removed = await removeUntagged(options.client, repository, {
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      children,
+      ...(known && { knownChildren: known }),
       ...(options.heldPushes && { heldPushes: options.heldPushes }),
       ...(options.stopStarting && { stopStarting: options.stopStarting }),
       ...(runId && {

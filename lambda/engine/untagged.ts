@@ -1,6 +1,5 @@
 import pMap from 'p-map';
 import {
-  isIndex,
   manifestLinks,
   summarizePlan,
   type Digest,
@@ -9,10 +8,10 @@ import {
   type RepositoryPlan,
   type UntaggedManifestPlan,
 } from '../domain';
-import type { LedgerManifest, LedgerStore } from '../ledger';
+import type { LedgerManifest, LedgerStore, ManifestFacts } from '../ledger';
 import { planUntagged, reclaimableBytes, untaggedEntryFor, type KnownManifest, type Policy } from '../policy';
 import { isNotFound, type RegistryClient } from '../registry';
-import { heldPushHolders, type HeldPush } from './held';
+import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
 import { heldDigests } from './index-graph';
 import { errorMessage, isRunFatal, readCurrentTags } from './reads';
 import { hasFacts, manifestFacts, writeFacts } from './ledger';
@@ -77,10 +76,12 @@ async function knownManifests(
 ): Promise<KnownManifest[]> {
   const records = await ledger.listManifests(repository);
   const read = new Map<Digest, LedgerManifest>();
-  const fresh: Array<{ facts: ReturnType<typeof manifestFacts>; childIndexes: readonly Digest[] }> = [];
+  const fresh: Array<{ facts: ManifestFacts; childIndexes: readonly Digest[] }> = [];
   const gone = new Set<Digest>();
+  const unread: LedgerManifest[] = [];
+  for (const record of records) if (!hasFacts(record)) unread.push(record);
   await pMap(
-    records.filter((record) => !hasFacts(record) === true || record.factsRecordedAt === undefined),
+    unread,
     async (record) => {
       try {
         const content = await client.getManifest(repository, record.digest);
@@ -124,13 +125,17 @@ export interface UntaggedRemovalOptions {
   readonly archive?: (repository: string, manifest: UntaggedManifestPlan) => Promise<void>;
   readonly heldPushes?: Pick<ReadonlyMap<string, readonly HeldPush[]>, 'get'>;
   readonly stopStarting?: () => string | undefined;
+  /** The planned indexes' children (the ledger's facts): a child goes only after its parents. */
+  readonly children?: ReadonlyMap<Digest, readonly Digest[]>;
+  /** Children of the index digests seen while planning (saves re-reading kept indexes). */
+  readonly knownChildren?: ReadonlyMap<Digest, readonly Digest[]>;
 }
 
 /**
  * Removes a repository's planned untagged manifests, after its tag removals. Its tags are read
  * again first (list + HEAD each): a manifest a current tag (or a pushed tag not linked yet) now
- * reaches at any depth is `skipped-changed`, and so is a manifest whose index parent or subject
- * in this plan was not removed. Then, in plan order (an index before its children), DELETE by
+ * reaches at any depth is `skipped-changed`, and so is a manifest an index of this plan lists
+ * that was not removed. Then, in plan order (an index before its children), DELETE by
  * digest: 202 or 404 (someone else removed it) counts as done. Returns how many were removed.
  */
 export async function removeUntagged(
@@ -150,11 +155,16 @@ export async function removeUntagged(
     name,
     [...current, ...(await heldPushHolders(client, name, pushes, options.concurrency))],
     options.concurrency,
+    options.knownChildren,
   );
-  for (const push of pushes) held.set(push.digest, [`${push.tag} (pushed)`]);
+  for (const push of pushes) if (!held.has(push.digest)) held.set(push.digest, [heldPushLabel(push)]);
 
-  // What each planned manifest reaches: a child whose parent stays must stay too.
-  const parents = await parentsWithin(client, name, planned);
+  // The planned indexes that list each planned manifest: a child whose parent stays stays too.
+  const plannedByDigest = new Map(planned.map((manifest) => [manifest.digest, manifest]));
+  const parents = new Map<Digest, Digest[]>();
+  for (const manifest of planned)
+    for (const child of options.children?.get(manifest.digest) ?? [])
+      parents.set(child, [...(parents.get(child) ?? []), manifest.digest]);
   let removed = 0;
   for (const manifest of planned) {
     const stopped = options.stopStarting?.();
@@ -164,7 +174,7 @@ export async function removeUntagged(
     }
     const holder = held.get(manifest.digest)?.[0];
     const keptParent = (parents.get(manifest.digest) ?? []).find(
-      (parent) => planned.find((entry) => entry.digest === parent)?.result !== 'deleted',
+      (parent) => plannedByDigest.get(parent)?.result !== 'deleted',
     );
     if (holder !== undefined || keptParent !== undefined) {
       manifest.result = 'skipped-changed';
@@ -191,25 +201,4 @@ export async function removeUntagged(
     }
   }
   return removed;
-}
-
-/** For each planned manifest, the planned indexes (and referrers' subjects) that list it. */
-async function parentsWithin(
-  client: RegistryClient,
-  repository: string,
-  planned: readonly UntaggedManifestPlan[],
-): Promise<Map<Digest, Digest[]>> {
-  const parents = new Map<Digest, Digest[]>();
-  for (const manifest of planned) {
-    if (!isIndex(manifest.mediaType)) continue;
-    let children: readonly Digest[] = [];
-    try {
-      const content = await client.getManifest(repository, manifest.digest);
-      children = manifestLinks(content.manifest).children ?? [];
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    for (const child of children) parents.set(child, [...(parents.get(child) ?? []), manifest.digest]);
-  }
-  return parents;
 }
