@@ -1,7 +1,52 @@
-import type { RepositoryPlan } from '../domain';
+import pMap from 'p-map';
+import type { DanglingTag, RepositoryPlan } from '../domain';
 import type { RegistryClient } from '../registry';
-import { isRunFatal, listTags } from './reads';
+import { isRunFatal, listTags, type GuardedRead } from './reads';
 import { markFailed, skipChanged } from './outcomes';
+
+/*
+ * Dangling tags (listed, but pointing at nothing: distribution 2.x leaves them when a digest DELETE
+ * fails half-way): found while taking the inventory, cleared after a repository's removals.
+ */
+
+/**
+ * Which of the listed tags that did not resolve are dangling (see {@link DanglingTag}) rather than
+ * removed since listing. One GET each: on distribution its 404 names the manifest a tag still
+ * links to. A tag it names none for either does not exist any more or has lost its link (a tag
+ * removal cut short): those still listed on a second look, once per repository, are dangling too.
+ */
+export async function findDangling(
+  client: RegistryClient,
+  unresolved: ReadonlyArray<{ name: string; tag: string }>,
+  concurrency: number,
+  guarded: GuardedRead,
+): Promise<Map<string, DanglingTag[]>> {
+  const found = await pMap(
+    unresolved,
+    async ({ name, tag }) => ({
+      name,
+      tag,
+      digest: await guarded(name, () => client.danglingRevision(name, tag)),
+    }),
+    { concurrency },
+  );
+  const unnamed = [...new Set(found.filter((entry) => !entry.digest).map((entry) => entry.name))];
+  const relisted = new Map(
+    await pMap(
+      unnamed,
+      async (name) => [name, new Set((await guarded(name, () => listTags(client, name))) ?? [])] as const,
+      { concurrency },
+    ),
+  );
+  const byRepository = new Map<string, DanglingTag[]>();
+  for (const { name, tag, digest } of found) {
+    if (!digest && !relisted.get(name)?.has(tag)) continue;
+    const list = byRepository.get(name) ?? [];
+    list.push(digest ? { tag, digest } : { tag });
+    byRepository.set(name, list);
+  }
+  return byRepository;
+}
 
 /**
  * Checks the repository's removals against a fresh tag list, and clears its dangling tags: those

@@ -1,18 +1,10 @@
 /*
  * The inventory: which repositories a run reads, and what it reads of each (tags, manifests, ages,
- * dangling tags, the graph beyond the tags). Over 300 lines because `collectInventory` keeps one
- * repository's reads together with the guard that marks it unreadable; the reads the rest of the
- * engine shares are in reads.ts, the facts cache in facts-cache.ts.
+ * the graph beyond the tags). The reads the rest of the engine shares are in reads.ts, the facts
+ * cache in facts-cache.ts, dangling tags in dangling.ts.
  */
 import pMap from 'p-map';
-import {
-  isIndex,
-  manifestLinks,
-  type DanglingTag,
-  type Inventory,
-  type RepositoryInventory,
-  type TagRecord,
-} from '../domain';
+import { isIndex, manifestLinks, type Inventory, type RepositoryInventory, type TagRecord } from '../domain';
 import { policyCoversRepository, policyNeedsAge, type Policy } from '../policy';
 import {
   DEFAULT_CONCURRENCY,
@@ -24,6 +16,7 @@ import {
 } from '../registry';
 import type { LedgerStore } from '../ledger';
 import { readRepositoryGraph, type ResolvedTag } from './index-graph';
+import { findDangling } from './dangling';
 import { readThroughLedger } from './facts-cache';
 import { digestKey, errorMessage, isRunFatal, listTags, type DigestFacts, type GuardedRead } from './reads';
 import { PhaseCounter, type ProgressListener } from './progress';
@@ -210,45 +203,6 @@ export async function collectInventory(
     };
   });
   return { inventory: { registry: client.registry, repositories }, placeholders, unreadable };
-}
-
-/**
- * Which of the listed tags that did not resolve are dangling (see {@link DanglingTag}) rather than
- * removed since listing. One GET each: on distribution its 404 names the manifest a tag still
- * links to. A tag it names none for either does not exist any more or has lost its link (a tag
- * removal cut short): those still listed on a second look, once per repository, are dangling too.
- */
-async function findDangling(
-  client: RegistryClient,
-  unresolved: ReadonlyArray<{ name: string; tag: string }>,
-  concurrency: number,
-  guarded: GuardedRead,
-): Promise<Map<string, DanglingTag[]>> {
-  const found = await pMap(
-    unresolved,
-    async ({ name, tag }) => ({
-      name,
-      tag,
-      digest: await guarded(name, () => client.danglingRevision(name, tag)),
-    }),
-    { concurrency },
-  );
-  const unnamed = [...new Set(found.filter((entry) => !entry.digest).map((entry) => entry.name))];
-  const relisted = new Map(
-    await pMap(
-      unnamed,
-      async (name) => [name, new Set((await guarded(name, () => listTags(client, name))) ?? [])] as const,
-      { concurrency },
-    ),
-  );
-  const byRepository = new Map<string, DanglingTag[]>();
-  for (const { name, tag, digest } of found) {
-    if (!digest && !relisted.get(name)?.has(tag)) continue;
-    const list = byRepository.get(name) ?? [];
-    list.push(digest ? { tag, digest } : { tag });
-    byRepository.set(name, list);
-  }
-  return byRepository;
 }
 
 /**
