@@ -18,3 +18,13 @@ export function isDigest(value: unknown): value is Digest {
 export function sha256Digest(bytes: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
+
+/**
+ * True when `digest` is the digest of exactly these bytes; false too for an algorithm regsweep
+ * cannot compute (only sha256 and sha512).
+ */
+export function digestMatches(digest: Digest, bytes: Uint8Array): boolean {
+  const algorithm = digest.slice(0, digest.indexOf(':'));
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') return false;
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` === digest;
+}

@@ -1,6 +1,7 @@
 import pMap from 'p-map';
 import { summarizePlan, type Digest, type Plan, type PlannedTag, type RepositoryPlan } from '../domain';
 import { UntagNotPermittedError, type RegistryClient } from '../registry';
+import type { ArchiveEntry } from './archive';
 import { clearDanglingTags } from './dangling';
 import { SweepInterruptedError } from './errors';
 import type { HeldPush } from './held';
@@ -9,23 +10,13 @@ import { keepShared, markFailed, removalsOf } from './outcomes';
 import { PhaseCounter, type ProgressListener } from './progress';
 import { untagMoved, verifyRepository, type Removal } from './verify';
 
-/** A removal about to be sent, for {@link ExecuteOptions.archive}. */
-export interface RemovalToArchive {
-  readonly repository: string;
-  readonly digest: Digest;
-  /** The tags it takes down: every planned tag of a digest delete, the one tag of an untag. */
-  readonly tags: readonly string[];
-  /** The plan's reason (of the first tag). */
-  readonly reason: string;
-}
-
 export interface ExecuteOptions {
   readonly concurrency: number;
   /**
    * Called just before each removal is sent (after every check): archives what it removes. When it
    * throws, that removal is not sent and is `failed` ("not removed: archiving it failed").
    */
-  readonly archive?: (removal: RemovalToArchive) => Promise<void>;
+  readonly archive?: (removal: ArchiveEntry) => Promise<void>;
   readonly progress?: ProgressListener;
   /** Children of the index digests seen while planning, per repository (saves re-reading them). */
   readonly knownChildren?: ReadonlyMap<string, ReadonlyMap<Digest, readonly Digest[]>>;

@@ -173,6 +173,7 @@ export function manifestFacts(
     ...(links.subject && { subject: links.subject }),
     ...(config && { configDigest: config.digest }),
     ...(Object.keys(blobSizes).length > 0 && { blobSizes }),
+    body: content.bytes,
   };
 }
 

@@ -12,7 +12,8 @@ import type { LedgerStore } from '../ledger';
 import { deleteLimitExceeded, planCleanup, type Policy } from '../policy';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
 import { DeleteLimitExceededError, SweepInterruptedError } from './errors';
-import { executePlan, type RemovalToArchive } from './execute';
+import { createArchiver, type ArchiveEntry } from './archive';
+import { executePlan } from './execute';
 import type { HeldPush } from './held';
 import { collectInventory, type PlaceholderTag } from './inventory';
 import { recordRemovals, withLedgerTimes } from './ledger';
@@ -135,6 +136,8 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
   const ledger = options.ledger;
   const runId = ledger ? (options.runId ?? ulid()) : undefined;
   const now = options.now ?? (() => new Date());
+  const archive =
+    ledger && runId ? createArchiver(options.client, ledger, plan, runId, now, options.warn) : undefined;
   let swept: Plan;
   try {
     swept = await executePlan(
@@ -147,25 +150,10 @@ export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean
         ...(options.heldPushes && { heldPushes: options.heldPushes }),
         ...(options.stopStarting && { stopStarting: options.stopStarting }),
         // Before each removal, the exact manifest body goes into the ledger under the run's id.
-        ...(ledger &&
-          runId && {
-            archive: async (removal: RemovalToArchive) => {
-              const content = await options.client.getManifest(removal.repository, removal.digest);
-              await ledger.archiveRemoval({
-                runId,
-                repository: removal.repository,
-                digest: removal.digest,
-                tags: removal.tags,
-                mediaType: content.mediaType,
-                body: content.bytes,
-                removedAt: now(),
-                reason: removal.reason,
-              });
-            },
-          }),
+        ...(archive && { archive }),
       },
     );
-    if (ledger) await sweepUntagged(options, ledger, swept, inventory, runId, now);
+    if (ledger) await sweepUntagged(options, ledger, swept, inventory, archive);
   } catch (error) {
     if (error instanceof SweepInterruptedError) await recordInLedger(options, error.plan);
     throw error;
@@ -184,8 +172,7 @@ async function sweepUntagged(
   ledger: LedgerStore,
   plan: Plan,
   inventory: Inventory,
-  runId: string | undefined,
-  now: () => Date,
+  archive: ((entry: ArchiveEntry) => Promise<void>) | undefined,
 ): Promise<void> {
   const knownChildren = childrenByRepository(inventory);
   for (const repository of plan.repositories) {
@@ -205,20 +192,9 @@ async function sweepUntagged(
       ...(known && { knownChildren: known }),
       ...(options.heldPushes && { heldPushes: options.heldPushes }),
       ...(options.stopStarting && { stopStarting: options.stopStarting }),
-      ...(runId && {
-        archive: async (name: string, manifest: UntaggedManifestPlan) => {
-          const content = await options.client.getManifest(name, manifest.digest);
-          await ledger.archiveRemoval({
-            runId,
-            repository: name,
-            digest: manifest.digest,
-            tags: [],
-            mediaType: content.mediaType,
-            body: content.bytes,
-            removedAt: now(),
-            reason: manifest.reason,
-          });
-        },
+      ...(archive && {
+        archive: (name: string, manifest: UntaggedManifestPlan) =>
+          archive({ repository: name, digest: manifest.digest, tags: [], reason: manifest.reason }),
       }),
     });
     if (removed === 0) continue;
@@ -230,7 +206,7 @@ async function sweepUntagged(
           action: 'delete' as const,
           repository: repository.name,
           digest: manifest.digest,
-          timestamp: now(),
+          timestamp: (options.now ?? (() => new Date()))(),
         })),
       )
       .catch((error: unknown) =>

@@ -5,8 +5,9 @@
  *
  * Records (see `records.ts`):
  * - **manifest** (repository + digest): the facts regsweep read (media type, size, created,
- *   children, subject, config, blob sizes; digests are immutable, so they never go stale) and
- *   the first/last push and last pull times the notifications gave.
+ *   children, subject, config, blob sizes; digests are immutable, so they never go stale), the
+ *   manifest body up to {@link MAX_FACTS_BODY_BYTES} (a sweep archives from it instead of reading
+ *   the manifest again), and the first/last push and last pull times the notifications gave.
  * - **tag** (repository + tag): the digest it was last pushed as, and when.
  * - **event** (event id): a push or delete notification recorded once, so the registry's
  *   retries change nothing. Pulls count only from clients other than regsweep (`regsweep/…`) and

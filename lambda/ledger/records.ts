@@ -48,7 +48,19 @@ export interface ManifestFacts {
   readonly configDigest?: Digest;
   /** Bytes of each blob the manifest references (config and layers), by digest. */
   readonly blobSizes?: Readonly<Record<string, number>>;
+  /**
+   * The manifest body, the exact bytes read (its digest is `digest`), when at most
+   * {@link MAX_FACTS_BODY_BYTES}: a sweep archives a removal from it instead of reading the
+   * manifest again.
+   */
+  readonly body?: Uint8Array;
 }
+
+/**
+ * The largest manifest body the facts keep (bigger ones are read again when archived): well under
+ * DynamoDB's 400 KB item limit, and far above a usual image manifest or index (1–10 KB).
+ */
+export const MAX_FACTS_BODY_BYTES = 64 * 1024;
 
 /** The ledger's record of one manifest in one repository. */
 export interface LedgerManifest {
@@ -62,6 +74,8 @@ export interface LedgerManifest {
   readonly subject?: Digest;
   readonly configDigest?: Digest;
   readonly blobSizes?: Readonly<Record<string, number>>;
+  /** The manifest body, when the facts kept it (see {@link ManifestFacts.body}). */
+  readonly body?: Uint8Array;
   /** When `putFacts` wrote the facts above; absent when only events named the manifest. */
   readonly factsRecordedAt?: Date;
   readonly firstPushedAt?: Date;

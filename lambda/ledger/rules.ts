@@ -1,6 +1,6 @@
 import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
 import { LedgerInputError } from './errors';
-import type { LedgerEvent, NewRemoval } from './records';
+import { MAX_FACTS_BODY_BYTES, type LedgerEvent, type ManifestFacts, type NewRemoval } from './records';
 
 /**
  * `lastPulledAt` is rewritten at most once per this interval per digest (by event time): a busy
@@ -23,6 +23,11 @@ export const REGSWEEP_USER_AGENT_PREFIX = 'regsweep/';
  */
 export function archiveExpiry(removedAt: Date, retentionMs: number): Date {
   return new Date(Math.ceil((removedAt.getTime() + retentionMs) / 1000) * 1000);
+}
+
+/** The body a store keeps with a manifest's facts: none above {@link MAX_FACTS_BODY_BYTES}. */
+export function keptBody(fact: ManifestFacts): Uint8Array | undefined {
+  return fact.body && fact.body.length <= MAX_FACTS_BODY_BYTES ? fact.body : undefined;
 }
 
 /** The ledger's clock; injected so that tests control time. */

@@ -15,6 +15,11 @@ function afterPrefix(key: string, prefix: string): string {
   return key.slice(prefix.length);
 }
 
+/** A copy of a stored body (the SDK's buffer may be shared), or undefined. */
+function bodyOf(stored: Uint8Array | undefined): Uint8Array | undefined {
+  return stored && stored.length > 0 ? new Uint8Array(stored) : undefined;
+}
+
 /** A manifest record from its item (`R#<repository>`, `M#<digest>`). */
 export function manifestFromItem(item: Item): LedgerManifest {
   const optional = {
@@ -25,6 +30,7 @@ export function manifestFromItem(item: Item): LedgerManifest {
     subject: from.s(item, 'subject') as Digest | undefined,
     configDigest: from.s(item, 'configDigest') as Digest | undefined,
     blobSizes: from.numbers(item, 'blobSizes'),
+    body: bodyOf(from.b(item, 'body')),
     factsRecordedAt: from.date(item, 'factsRecordedAt'),
     firstPushedAt: from.date(item, 'firstPushedAt'),
     lastPushedAt: from.date(item, 'lastPushedAt'),

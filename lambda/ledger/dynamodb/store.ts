@@ -22,6 +22,7 @@ import {
   checkBudget,
   checkRemoval,
   checkReservation,
+  keptBody,
   systemClock,
   type LedgerClock,
 } from '../rules';
@@ -114,8 +115,9 @@ export class DynamoDbLedgerStore implements LedgerStore {
           ...(fact.subject && { subject: to.s(fact.subject) }),
           ...(fact.configDigest && { configDigest: to.s(fact.configDigest) }),
           ...(fact.blobSizes && { blobSizes: to.numbers(fact.blobSizes) }),
+          ...(keptBody(fact) && { body: to.b(fact.body as Uint8Array) }),
         };
-        const absent = ['created', 'children', 'subject', 'configDigest', 'blobSizes'].filter(
+        const absent = ['created', 'children', 'subject', 'configDigest', 'blobSizes', 'body'].filter(
           (name) => !(name in values),
         );
         const set = Object.keys(values).map((name) => `#${name} = :${name}`);

@@ -20,6 +20,7 @@ export interface ManifestRow {
   subject: string | null;
   config_digest: string | null;
   blob_sizes: string | null;
+  body: Buffer | null;
   facts_recorded_at: number | null;
   first_pushed_at: number | null;
   last_pushed_at: number | null;
@@ -83,6 +84,7 @@ export function manifestFromRow(row: ManifestRow): LedgerManifest {
     ...(row.subject !== null && { subject: row.subject as Digest }),
     ...(row.config_digest !== null && { configDigest: row.config_digest as Digest }),
     ...(row.blob_sizes !== null && { blobSizes: JSON.parse(row.blob_sizes) as Record<string, number> }),
+    ...(row.body !== null && { body: new Uint8Array(row.body) }),
     ...(row.facts_recorded_at !== null && { factsRecordedAt: date(row.facts_recorded_at) }),
     ...(row.first_pushed_at !== null && { firstPushedAt: date(row.first_pushed_at) }),
     ...(row.last_pushed_at !== null && { lastPushedAt: date(row.last_pushed_at) }),

@@ -76,6 +76,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX removals_repository ON removals (repository, removed_at);
   CREATE INDEX removals_expiry ON removals (expires_at);
   `,
+  // 3: the manifest body with its facts (a sweep archives from it).
+  `
+  ALTER TABLE manifests ADD COLUMN body BLOB;
+  `,
 ];
 
 /** The schema version this regsweep writes. */

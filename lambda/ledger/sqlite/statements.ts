@@ -45,13 +45,13 @@ export const SQL = {
     ORDER BY key DESC LIMIT @limit`,
   putFacts: `
     INSERT INTO manifests (repository, digest, media_type, size, created, children, subject, config_digest,
-      blob_sizes, facts_recorded_at)
+      blob_sizes, body, facts_recorded_at)
     VALUES (@repository, @digest, @mediaType, @size, @created, @children, @subject, @configDigest, @blobSizes,
-      @recordedAt)
+      @body, @recordedAt)
     ON CONFLICT (repository, digest) DO UPDATE SET
       media_type = excluded.media_type, size = excluded.size, created = excluded.created,
       children = excluded.children, subject = excluded.subject, config_digest = excluded.config_digest,
-      blob_sizes = excluded.blob_sizes, facts_recorded_at = excluded.facts_recorded_at`,
+      blob_sizes = excluded.blob_sizes, body = excluded.body, facts_recorded_at = excluded.facts_recorded_at`,
   getManifests: `
     SELECT * FROM manifests
     WHERE repository = @repository AND digest IN (SELECT value FROM json_each(@digests))`,

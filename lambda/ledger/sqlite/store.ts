@@ -31,6 +31,7 @@ import {
   classifyEvents,
   GONE_MANIFEST_RETENTION_MS,
   historyKey,
+  keptBody,
   systemClock,
   type LedgerClock,
 } from '../rules';
@@ -163,6 +164,7 @@ export class SqliteLedgerStore implements LedgerStore {
             subject: fact.subject ?? null,
             configDigest: fact.configDigest ?? null,
             blobSizes: fact.blobSizes ? JSON.stringify(fact.blobSizes) : null,
+            body: bufferOrNull(keptBody(fact)),
             recordedAt,
           });
         }
@@ -307,4 +309,8 @@ export class SqliteLedgerStore implements LedgerStore {
       );
     }
   }
+}
+
+function bufferOrNull(bytes: Uint8Array | undefined): Buffer | null {
+  return bytes ? Buffer.from(bytes) : null;
 }

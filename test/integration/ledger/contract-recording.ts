@@ -1,5 +1,10 @@
 import type { Digest } from '../../../lambda/domain';
-import { LedgerInputError, PULL_RECORD_INTERVAL_MS, type LedgerEvent } from '../../../lambda/ledger';
+import {
+  LedgerInputError,
+  MAX_FACTS_BODY_BYTES,
+  PULL_RECORD_INTERVAL_MS,
+  type LedgerEvent,
+} from '../../../lambda/ledger';
 import { digestOf, event, MINUTE_MS, OCI_INDEX, OCI_MANIFEST, removal, REPOSITORY, START } from './fixtures';
 import type { ContractContext } from './contract';
 
@@ -245,6 +250,35 @@ export function describeRecordingContract(t: ContractContext): void {
         ]),
       ).rejects.toBeInstanceOf(LedgerInputError);
       expect(await t.store.listManifests(REPOSITORY)).toEqual([]);
+    });
+
+    it('keeps a body up to MAX_FACTS_BODY_BYTES byte for byte, drops a bigger one, and a rewrite without one clears it', async () => {
+      // Prepare
+      const small = new Uint8Array(Buffer.from('{"schemaVersion":2,"layers":[]}\n'));
+      const limit = new Uint8Array(MAX_FACTS_BODY_BYTES).fill(0x20);
+      const big = new Uint8Array(MAX_FACTS_BODY_BYTES + 1).fill(0x20);
+
+      // Act
+      await t.store.putFacts(REPOSITORY, [
+        { digest: digestOf('small'), mediaType: OCI_MANIFEST, size: small.length, body: small },
+        { digest: digestOf('limit'), mediaType: OCI_MANIFEST, size: limit.length, body: limit },
+        { digest: digestOf('big'), mediaType: OCI_MANIFEST, size: big.length, body: big },
+        { digest: digestOf('none'), mediaType: OCI_MANIFEST, size: 10 },
+      ]);
+      const first = await t.store.getManifests(REPOSITORY, ['small', 'limit', 'big', 'none'].map(digestOf));
+      await t.store.putFacts(REPOSITORY, [
+        { digest: digestOf('small'), mediaType: OCI_MANIFEST, size: small.length },
+      ]);
+      const rewritten = await t.store.getManifests(REPOSITORY, [digestOf('small')]);
+
+      // Assess
+      expect(Buffer.from(first.get(digestOf('small'))?.body ?? []).equals(Buffer.from(small))).toBe(true);
+      expect(first.get(digestOf('small'))?.body).toBeInstanceOf(Uint8Array);
+      expect(first.get(digestOf('limit'))?.body?.length).toBe(MAX_FACTS_BODY_BYTES);
+      expect(first.get(digestOf('big'))?.body).toBeUndefined();
+      expect(first.get(digestOf('big'))?.size).toBe(big.length);
+      expect(first.get(digestOf('none'))?.body).toBeUndefined();
+      expect(rewritten.get(digestOf('small'))?.body).toBeUndefined();
     });
   });
 

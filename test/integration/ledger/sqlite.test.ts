@@ -79,6 +79,9 @@ describe('Class: SqliteLedgerStore', () => {
         expect(retry.duplicates).toBe(1);
         await store.createRun({ runId: 'run-1', trigger: 'cli', startedAt: new Date(AT), budget: 3 });
         expect(await store.reserveBudget('run-1', 3)).toBe(true);
+        const body = new Uint8Array(Buffer.from('{"schemaVersion":2}'));
+        await store.putFacts('apps/web', [{ digest: DIGEST, mediaType: 'application/json', size: 19, body }]);
+        expect((await store.getManifests('apps/web', [DIGEST])).get(DIGEST)?.body).toEqual(body);
       } finally {
         await store.close();
       }
