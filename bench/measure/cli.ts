@@ -31,6 +31,7 @@ function kindOf(origin, method, path) {
   if (route === '/v2/_catalog') return 'catalog';
   if (route.endsWith('/tags/list')) return 'tags';
   if (route.includes('/blobs/uploads/')) return 'upload-blob';
+  if (/\\/referrers\\/[^/]+$/.test(route)) return 'referrers';
   const manifest = { HEAD: 'head-manifest', GET: 'get-manifest', PUT: 'put-manifest', DELETE: 'delete-manifest' };
   if (/\\/manifests\\/[^/]+$/.test(route) && manifest[method]) return manifest[method];
   const blob = { HEAD: 'head-blob', GET: 'get-blob' };
