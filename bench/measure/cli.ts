@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { PROJECT_ROOT } from '../options';
+import { onCpu } from './pinning';
 import { elapsedMs } from '../stats';
 
 /** The CLI as users run it: the esbuild bundle that `npm run build` writes. */
@@ -71,9 +72,14 @@ export interface CliRun {
 
 /**
  * Runs `node dist/regsweep.js <args>` in a fresh process with the probe preloaded; wall time is
- * from spawn to exit, so it includes Node's start-up, as a user sees it.
+ * from spawn to exit, so it includes Node's start-up, as a user sees it. With `cpu`, the process
+ * runs pinned to that CPU (`taskset -c`, which execs node: the probe still measures node alone).
  */
-export async function runCli(registry: string, args: readonly string[]): Promise<CliRun> {
+export async function runCli(
+  registry: string,
+  args: readonly string[],
+  options: { readonly cpu?: number } = {},
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'regsweep-bench-cli-'));
   const probe = join(dir, 'probe.cjs');
   const probeFile = join(dir, 'probe.json');
@@ -85,7 +91,13 @@ export async function runCli(registry: string, args: readonly string[]): Promise
       stdout: string;
       stderr: string;
     }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--require', probe, CLI_BUNDLE, ...args], {
+      const [command, commandArgs] = onCpu(options.cpu, process.execPath, [
+        '--require',
+        probe,
+        CLI_BUNDLE,
+        ...args,
+      ]);
+      const child = spawn(command, commandArgs, {
         env: {
           PATH: process.env.PATH ?? '',
           BENCH_PROBE_FILE: probeFile,
