@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Plan, PlanSummary } from '../../lambda/domain';
+import type { BenchOptions } from '../options';
 import { SeededStorage, type TrialRegistry } from '../registry-trials';
 import {
   sideBySidePolicy,
@@ -45,6 +46,19 @@ export interface SideBySideOptions {
   /** For the end-state check. */
   readonly concurrency: number;
   readonly storageRoot: string;
+}
+
+/** The section's options, from the bench's. */
+export function sideBySideOptions(options: BenchOptions, storageRoot: string): SideBySideOptions {
+  return {
+    repositories: options.sideRepositories,
+    tagsPerRepository: options.sideTagsPerRepository,
+    repeats: options.sideRepeats,
+    pin: options.pin,
+    ...(options.registryCli !== undefined && { registryCli: options.registryCli }),
+    concurrency: options.concurrency,
+    storageRoot,
+  };
 }
 
 export interface SideBySideReport {
