@@ -1,4 +1,7 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { SIDE_BY_SIDE_KEEP } from './seed/side-by-side';
 
 /** What one bench run does; `--quick` shrinks every size so the run fits a smoke test. */
 export interface BenchOptions {
@@ -21,6 +24,14 @@ export interface BenchOptions {
   /** Events recorded into a SQLite ledger (its throughput and its size) and into dynalite. */
   readonly sqliteEvents: number;
   readonly dynaliteEvents: number;
+  /** The side-by-side section's seed (issue 14's shape: 6 × 100, keep 5) and its trials of each tool. */
+  readonly sideRepositories: number;
+  readonly sideTagsPerRepository: number;
+  readonly sideRepeats: number;
+  /** Also run the side-by-side section pinned (registry on CPU 0, client on CPU 1) when it can. */
+  readonly pin: boolean;
+  /** registry-cli's registry.py: the real registry-cli runs in the side-by-side section only with it. */
+  readonly registryCli?: string;
   /** Where the report goes. */
   readonly outDir: string;
   /** Where the registry's storage lives (tmpfs when there is one). */
@@ -43,6 +54,10 @@ const DEFAULTS: BenchOptions = {
   concurrency: 8,
   sqliteEvents: 100_000,
   dynaliteEvents: 5_000,
+  sideRepositories: 6,
+  sideTagsPerRepository: 100,
+  sideRepeats: 3,
+  pin: true,
   outDir: join(BENCH_ROOT, 'results'),
 };
 
@@ -58,6 +73,9 @@ const QUICK: Partial<BenchOptions> = {
   importRepeats: 1,
   sqliteEvents: 2_000,
   dynaliteEvents: 500,
+  sideRepositories: 2,
+  sideTagsPerRepository: 20,
+  sideRepeats: 1,
 };
 
 const USAGE = `usage: npx tsx bench/run.ts [--quick] [--repositories N] [--tags N] [--repeats N] [--out DIR] [--storage DIR]
@@ -66,7 +84,11 @@ const USAGE = `usage: npx tsx bench/run.ts [--quick] [--repositories N] [--tags 
   --tags           tags per repository (default 250)
   --repeats        CLI runs of plan and of sweep (default 3; medians are reported)
   --out            report directory (default bench/results)
-  --storage        where registry storage lives (default /dev/shm when present, else the temp dir)`;
+  --storage        where registry storage lives (default /dev/shm when present, else the temp dir)
+  side by side (issue 14's seed: 6 x 100 tags, keep 5; --quick: 2 x 20, 1 run):
+  --side-repositories, --side-tags, --side-repeats   its seed and its runs of each tool (default 6, 100, 3)
+  --registry-cli   path to registry-cli's registry.py: also run the real one (python3 with requests, dateutil)
+  --no-pin         skip the pinned variant (registry on CPU 0, client on CPU 1; run when there are 2 cores and taskset)`;
 
 /** Parses the command line; throws with the usage text on a mistake. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -74,6 +96,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   for (let index = 0; index < argv.length; index += 1) {
     const flag = argv[index] as string;
     if (flag === '--quick') continue;
+    if (flag === '--no-pin') {
+      options = { ...options, pin: false };
+      continue;
+    }
     const value = argv[index + 1];
     index += 1;
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -99,11 +125,26 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--storage':
         options = { ...options, storageRoot: value };
         break;
+      case '--side-repositories':
+        options = { ...options, sideRepositories: count() };
+        break;
+      case '--side-tags':
+        options = { ...options, sideTagsPerRepository: count() };
+        break;
+      case '--side-repeats':
+        options = { ...options, sideRepeats: count() };
+        break;
+      case '--registry-cli':
+        if (!existsSync(value)) throw new Error(`--registry-cli: no such file ${value}\n${USAGE}`);
+        options = { ...options, registryCli: resolve(value) };
+        break;
       default:
         throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   }
   if (options.tagsPerRepository < 30)
     throw new Error(`--tags: at least 30 (the scenario needs room for its streams)\n${USAGE}`);
+  if (options.sideTagsPerRepository <= SIDE_BY_SIDE_KEEP)
+    throw new Error(`--side-tags: more than ${SIDE_BY_SIDE_KEEP} (the tags each repository keeps)\n${USAGE}`);
   return options;
 }

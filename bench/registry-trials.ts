@@ -23,6 +23,8 @@ const COPY_TIMEOUT_MS = 120_000;
 /** A registry serving a fresh copy of the seeded storage. */
 export interface TrialRegistry {
   readonly url: string;
+  /** The registry process (undefined when it was not found in /proc). */
+  readonly pid: number | undefined;
   /** CPU seconds the registry process has used so far. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -80,6 +82,7 @@ export class SeededStorage {
     const pid = findPid(registry.configPath);
     return {
       url: registry.url,
+      pid,
       cpuSeconds: () => (pid === undefined ? Number.NaN : processCpuSeconds(pid)),
       stop: async () => {
         await registry.stop();

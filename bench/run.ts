@@ -20,6 +20,7 @@ import { checkEndState } from './measure/end-state';
 import { measureLambdaColdStarts } from './measure/lambda';
 import { measurePlanner } from './measure/planner';
 import { measureFactsCache, measureRecording } from './measure/ledger';
+import { measureSideBySide, sideBySideOptions } from './measure/side-by-side';
 import { compilePolicy } from '../lambda/policy';
 import { parseOptions, PROJECT_ROOT, type BenchOptions } from './options';
 import { defaultStorageRoot, SeededStorage, type TrialRegistry } from './registry-trials';
@@ -148,6 +149,9 @@ async function main(): Promise<void> {
     });
     log(`registry-cli-shaped: ${registryCli.tags} tags in ${(registryCli.wallMs / 1000).toFixed(1)} s`);
 
+    // Issue 14's side by side: its own seed, registry-cli (shaped, and real when given) and sweeps.
+    const sideBySide = await measureSideBySide(sideBySideOptions(options, storageRoot), log);
+
     log(`planner: ${options.plannerSizes.join(', ')} tags`);
     const planner = await measurePlanner(options.plannerSizes, options.plannerTagsPerRepository);
     const recording = [
@@ -219,6 +223,7 @@ async function main(): Promise<void> {
         ),
       },
       headKeepAlive,
+      sideBySide,
       bound,
       planner,
       ledger: { factsCache, recording },

@@ -68,7 +68,7 @@ export async function runBaseline(registry: string, plan: Plan): Promise<Baselin
 }
 
 /** Sums every `XmY.Zs` figure of bash's `times` output (shell and children, user and system). */
-function parseTimes(output: string): number {
+export function parseTimes(output: string): number {
   let seconds = 0;
   for (const match of output.matchAll(/(\d+)m([\d.]+)s/g))
     seconds += Number(match[1]) * 60 + Number(match[2]);

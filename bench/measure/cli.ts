@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { PROJECT_ROOT } from '../options';
+import { onCpu } from './pinning';
 import { elapsedMs } from '../stats';
 
 /** The CLI as users run it: the esbuild bundle that `npm run build` writes. */
@@ -31,6 +32,7 @@ function kindOf(origin, method, path) {
   if (route === '/v2/_catalog') return 'catalog';
   if (route.endsWith('/tags/list')) return 'tags';
   if (route.includes('/blobs/uploads/')) return 'upload-blob';
+  if (/\\/referrers\\/[^/]+$/.test(route)) return 'referrers';
   const manifest = { HEAD: 'head-manifest', GET: 'get-manifest', PUT: 'put-manifest', DELETE: 'delete-manifest' };
   if (/\\/manifests\\/[^/]+$/.test(route) && manifest[method]) return manifest[method];
   const blob = { HEAD: 'head-blob', GET: 'get-blob' };
@@ -70,9 +72,14 @@ export interface CliRun {
 
 /**
  * Runs `node dist/regsweep.js <args>` in a fresh process with the probe preloaded; wall time is
- * from spawn to exit, so it includes Node's start-up, as a user sees it.
+ * from spawn to exit, so it includes Node's start-up, as a user sees it. With `cpu`, the process
+ * runs pinned to that CPU (`taskset -c`, which execs node: the probe still measures node alone).
  */
-export async function runCli(registry: string, args: readonly string[]): Promise<CliRun> {
+export async function runCli(
+  registry: string,
+  args: readonly string[],
+  options: { readonly cpu?: number } = {},
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'regsweep-bench-cli-'));
   const probe = join(dir, 'probe.cjs');
   const probeFile = join(dir, 'probe.json');
@@ -84,7 +91,13 @@ export async function runCli(registry: string, args: readonly string[]): Promise
       stdout: string;
       stderr: string;
     }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--require', probe, CLI_BUNDLE, ...args], {
+      const [command, commandArgs] = onCpu(options.cpu, process.execPath, [
+        '--require',
+        probe,
+        CLI_BUNDLE,
+        ...args,
+      ]);
+      const child = spawn(command, commandArgs, {
         env: {
           PATH: process.env.PATH ?? '',
           BENCH_PROBE_FILE: probeFile,

@@ -3,6 +3,7 @@ import type { EndState } from '../measure/end-state';
 import { REGISTRY_CLI_WORKERS } from '../measure/registry-cli-shaped';
 import { fixed, percent, seconds, table } from './format';
 import { lambdaSection, ledgerSection, plannerSection } from './sections';
+import { sideBySideSection } from './side-by-side';
 import type { BenchReport, CliMeasurement } from './types';
 
 function endState(state: EndState): string {
@@ -127,6 +128,8 @@ export function renderMarkdown(report: BenchReport): string {
       .join(', ')}; registry afterwards (each run): ${sweep.endStates.map(endState).join('; ')}.`,
   );
   out.push('');
+
+  out.push(...sideBySideSection(report.sideBySide));
 
   out.push('## HTTP requests per tag (the CLI runs, by RegistryClient.stats kind)');
   out.push('');

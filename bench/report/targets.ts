@@ -1,3 +1,4 @@
+import { sideBySideTargets } from './side-by-side';
 import type { BenchReport, TargetCheck } from './types';
 
 /** The issue's targets. */
@@ -31,6 +32,7 @@ export function checkTargets(report: Omit<BenchReport, 'targets'>): TargetCheck[
     measured: `${report.registryCli.sweepSpeedup.toFixed(2)}x`,
     met: report.registryCli.sweepSpeedup >= TARGETS.registryCliSpeedup,
   });
+  checks.push(...sideBySideTargets(report.sideBySide));
   checks.push({
     name: 'plan vs registry-bound ceiling',
     target: `>= ${percent(TARGETS.planCeilingFraction)} of raw HEAD/s / requests per tag`,

@@ -8,6 +8,7 @@ import type { LambdaColdStart } from '../measure/lambda';
 import type { FactsCacheRun, RecordingRun } from '../measure/ledger';
 import type { PlannerRun } from '../measure/planner';
 import type { RegistryCliShapedRun } from '../measure/registry-cli-shaped';
+import type { SideBySideReport } from '../measure/side-by-side';
 import type { MachineInfo } from '../system';
 
 /** One measured CLI run (the stdout is not kept). */
@@ -128,6 +129,8 @@ export interface BenchReport {
   };
   /** HEADs as regsweep sends them, and with connection reuse (the proposed transport change). */
   readonly headKeepAlive: readonly HeadPass[];
+  /** Issue 14's side by side: its own seed (6 × 100, keep 5), registry-cli and regsweep, pinned too. */
+  readonly sideBySide: SideBySideReport;
   /** What the registry's own CPU allows, from this run's measurements. */
   readonly bound: {
     readonly headRegistryCpuMs: number;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BenchReport } from '../../../bench/report/types';
 
 const PROJECT_ROOT = join(__dirname, '..', '..', '..');
-/** The quick bench takes 15-30 s on a busy 2-core machine; this only stops a hang. */
+/** The quick bench takes 25-45 s on a busy 2-core machine; this only stops a hang. */
 const QUICK_BENCH_TIMEOUT_MS = 150_000;
 
 function runQuickBench(outDir: string): Promise<{ status: number; stderr: string }> {
@@ -92,6 +92,40 @@ describe('Bench: npm run bench -- --quick', () => {
     expect(recording[0]?.fileBytes).toBeGreaterThan(0);
   });
 
+  it('runs the side by side on its own seed: every tool removes exactly the planned tags, pinned too', () => {
+    // Assess
+    const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    const side = report.sideBySide;
+    expect(side).toMatchObject({
+      repositories: 2,
+      tagsPerRepository: 20,
+      tags: 40,
+      removals: 30,
+      repeats: 1,
+    });
+    expect(side.registryCli.ran).toBe(false);
+    expect(side.summaries.filter((summary) => !summary.pinned).map((summary) => summary.tool)).toEqual([
+      'registry-cli-shaped',
+      'sweep-natural',
+      'sweep-created',
+      'sweep-warm',
+    ]);
+    for (const summary of side.summaries) {
+      expect(summary.runs).toHaveLength(1);
+      expect(summary).toMatchObject({ endStateExact: true });
+      expect(summary.perTag?.['delete-manifest']).toBe(30 / 40);
+      if (summary.tool.startsWith('sweep')) expect(summary.speedVsShaped).toBeGreaterThan(0);
+    }
+    const cold = (tool: string) => side.summaries.find((summary) => summary.tool === tool && !summary.pinned);
+    expect(cold('sweep-created')?.perTag?.['get-blob']).toBeGreaterThan(0);
+    expect(cold('sweep-natural')?.perTag?.['get-blob'] ?? 0).toBe(0);
+    const pinned = side.summaries.filter((summary) => summary.pinned);
+    expect(pinned).toHaveLength(side.pinning.ran ? 4 : 0);
+    for (const run of pinned.flatMap((summary) => summary.runs)) expect(run.registryAffinity).toBe('0');
+    const rows = report.targets.filter((check) => check.name.startsWith('side by side:'));
+    expect(rows).toHaveLength((side.pinning.ran ? 6 : 3) + 3);
+  });
+
   it('imports each Lambda bundle without touching the network', () => {
     // Assess
     const report = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
@@ -105,6 +139,7 @@ describe('Bench: npm run bench -- --quick', () => {
       '# regsweep bench (--quick)',
       '## Targets',
       '## regsweep and the curl loop, same seed, same removals',
+      '## Side by side: the issue-14 seed',
       '## HTTP requests per tag',
       '## The registry-bound ceiling',
       '## HEADs and connection reuse',
