@@ -53,9 +53,11 @@ function parse(argv: readonly string[]): Options {
     const [flag, value] = [argv[index], argv[index + 1]];
     const number = Number(value);
     if (flag === '--out' && value) options = { ...options, outDir: value };
-    else if (flag === '--tags' && Number.isSafeInteger(number) && number > 0) options = { ...options, tags: number };
+    else if (flag === '--tags' && Number.isSafeInteger(number) && number > 0)
+      options = { ...options, tags: number };
     else if (flag === '--deadline' && number > 0) options = { ...options, deadlineSeconds: number };
-    else throw new Error(`usage: npx tsx bench/big-repository.ts [--tags N] [--deadline SECONDS] [--out DIR]`);
+    else
+      throw new Error(`usage: npx tsx bench/big-repository.ts [--tags N] [--deadline SECONDS] [--out DIR]`);
   }
   return options;
 }
@@ -93,7 +95,11 @@ function recordOf(body: string, sequence: number): SQSEvent['Records'][number] {
 }
 
 /** Cleans the repository with the worker handler; `deadlineMs` undefined: no deadline. */
-async function clean(registry: TrialRegistry, work: string, deadlineMs: number | undefined): Promise<CleanRun> {
+async function clean(
+  registry: TrialRegistry,
+  work: string,
+  deadlineMs: number | undefined,
+): Promise<CleanRun> {
   const environment = readEnvironment(
     {
       REGSWEEP_REGISTRY: registry.url,
@@ -110,9 +116,14 @@ async function clean(registry: TrialRegistry, work: string, deadlineMs: number |
   const handler = createWorkerHandler({ environment, client, sqs: queueStandIn(queued), ledger });
   const cpuBefore = registry.cpuSeconds();
   const started = performance.now();
-  let body = JSON.stringify({ repository: REPOSITORY, trigger: 'schedule', eventIds: [], runId: 'bench-run' });
+  let body = JSON.stringify({
+    repository: REPOSITORY,
+    trigger: 'schedule',
+    eventIds: [],
+    runId: 'bench-run',
+  });
   let invocations = 0;
-  let removed = 0;
+  let removed: number;
   try {
     for (;;) {
       invocations += 1;
@@ -126,7 +137,9 @@ async function clean(registry: TrialRegistry, work: string, deadlineMs: number |
       const next = queued.shift();
       if (next === undefined) break;
       body = next;
-      process.stderr.write(`  invocation ${invocations} queued continuation ${JSON.parse(next).continuation}\n`);
+      process.stderr.write(
+        `  invocation ${invocations} queued continuation ${JSON.parse(next).continuation}\n`,
+      );
     }
     removed = (await ledger.history({ repository: REPOSITORY }, { limit: 1_000_000 })).filter(
       (entry) => entry.kind === 'delete',
@@ -167,7 +180,8 @@ async function main(): Promise<void> {
     }
     const whole = runs.uninterrupted as CleanRun;
     const cut = runs.deadline as CleanRun;
-    const per10k = (run: CleanRun): string => `${((run.wallMs / 1000) * (10_000 / options.tags)).toFixed(1)} s`;
+    const per10k = (run: CleanRun): string =>
+      `${((run.wallMs / 1000) * (10_000 / options.tags)).toFixed(1)} s`;
     const lines = [
       `# regsweep bench: one big repository in the worker handler`,
       '',
