@@ -170,12 +170,7 @@ async function main(): Promise<void> {
       ['deadline', options.deadlineSeconds * 1000],
     ] as const) {
       process.stderr.write(`${name}\n`);
-      const registry = await storage.trial();
-      try {
-        runs[name] = await clean(registry, work, deadline);
-      } finally {
-        await registry.stop();
-      }
+      runs[name] = await storage.withTrial((registry) => clean(registry, work, deadline));
       process.stderr.write(`  ${JSON.stringify(runs[name])}\n`);
     }
     const whole = runs.uninterrupted as CleanRun;

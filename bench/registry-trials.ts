@@ -91,6 +91,16 @@ export class SeededStorage {
     };
   }
 
+  /** Runs `work` on a registry serving a fresh copy, and stops that registry afterwards. */
+  public async withTrial<T>(work: (registry: TrialRegistry) => Promise<T>): Promise<T> {
+    const registry = await this.trial();
+    try {
+      return await work(registry);
+    } finally {
+      await registry.stop();
+    }
+  }
+
   public async remove(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
     liveRoots.delete(this.root);

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const plannedPlan: Plan = plan;
 
     // The facts cache: a cold and a warm plan with a ledger, on a fresh copy of the seed.
-    const factsCache = await withTrial(storage, (registry) =>
+    const factsCache = await storage.withTrial((registry) =>
       measureFactsCache(registry.url, compilePolicy(BENCH_POLICY), options.concurrency, seed.tags),
     );
     log(
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     }
 
     // Baseline: the curl loop over exactly the tags the plan removes.
-    const baseline = await withTrial(storage, async (registry) => {
+    const baseline = await storage.withTrial(async (registry) => {
       const before = registry.cpuSeconds();
       const run = await runBaseline(registry.url, plannedPlan);
       const registryCpuSeconds = registry.cpuSeconds() - before;
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     log(`baseline: ${baseline.tags} tags in ${(baseline.wallMs / 1000).toFixed(1)} s`);
 
     // The registry-cli-shaped loop: HEAD + DELETE per removed tag, 4 workers, a connection each.
-    const registryCli = await withTrial(storage, async (registry) => {
+    const registryCli = await storage.withTrial(async (registry) => {
       const before = registry.cpuSeconds();
       const run = await runRegistryCliShaped(registry.url, plannedPlan);
       const registryCpuSeconds = registry.cpuSeconds() - before;
@@ -267,18 +267,6 @@ async function measureCli(
     run: { ...measured, requests, tagsPerSecond: tags / (run.wallMs / 1000), registryCpuSeconds },
     plan: JSON.parse(stdout) as Plan,
   };
-}
-
-async function withTrial<T>(
-  storage: SeededStorage,
-  work: (registry: TrialRegistry) => Promise<T>,
-): Promise<T> {
-  const registry = await storage.trial();
-  try {
-    return await work(registry);
-  } finally {
-    await registry.stop();
-  }
 }
 
 function gitCommit(): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { build } from 'esbuild';
+import { bundleChild } from './child-bundle';
 
 /** One synthetic inventory planned in a fresh process. */
 export interface PlannerRun {
@@ -30,16 +30,7 @@ const PLANNER_TIMEOUT_MS = 180_000;
 export async function measurePlanner(sizes: readonly number[], perRepository: number): Promise<PlannerRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'regsweep-bench-planner-'));
   try {
-    const bundle = join(dir, 'planner-child.js');
-    await build({
-      entryPoints: [join(__dirname, 'planner-child.ts')],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
+    const bundle = await bundleChild('planner-child', dir);
     const runs: PlannerRun[] = [];
     for (const [shape, tagsPerRepository] of [
       ['multi-repository', perRepository],

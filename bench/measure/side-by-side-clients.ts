@@ -1,9 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-
-import { build } from 'esbuild';
 
 import { parseTimes } from './baseline';
+import { bundleChild } from './child-bundle';
 import { onCpu } from './pinning';
 import type { RegistryCliShapedRun } from './registry-cli-shaped';
 import { elapsedMs } from '../stats';
@@ -28,17 +26,7 @@ export class ShapedLoopProcess {
 
   /** Bundles the child into `dir`. */
   public static async create(dir: string): Promise<ShapedLoopProcess> {
-    const bundle = join(dir, 'registry-cli-shaped-child.js');
-    await build({
-      entryPoints: [join(__dirname, 'registry-cli-shaped-child.ts')],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
-    return new ShapedLoopProcess(bundle);
+    return new ShapedLoopProcess(await bundleChild('registry-cli-shaped-child', dir));
   }
 
   /** Runs the loop over the removals of the plan in `planFile`. */

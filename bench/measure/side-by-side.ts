@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import type { Plan, PlanSummary } from '../../lambda/domain';
 import type { BenchOptions } from '../options';
-import { SeededStorage, type TrialRegistry } from '../registry-trials';
+import { SeededStorage } from '../registry-trials';
 import {
   sideBySidePolicy,
   sideBySideSeed,
@@ -104,7 +104,7 @@ export async function measureSideBySide(options: SideBySideOptions, log: Log): P
       '--json',
     ];
 
-    const plans = await withTrial(storage, async (registry) => {
+    const plans = await storage.withTrial(async (registry) => {
       const planOf = async (order: SideBySideOrder): Promise<Plan> => {
         const run = await runCli(registry.url, cliArgs('plan', registry.url, order));
         if (run.exitCode !== 0)
@@ -131,7 +131,7 @@ export async function measureSideBySide(options: SideBySideOptions, log: Log): P
 
     let trial = 0;
     const runOne = (tool: SideTool, pin: boolean): Promise<SideRun> =>
-      withTrial(storage, async (registry) => {
+      storage.withTrial(async (registry) => {
         trial += 1;
         if (pin) {
           if (registry.pid === undefined) throw new Error('side by side: no registry pid to pin');
@@ -226,16 +226,4 @@ function removalsOf(plan: Plan): string[] {
       repository.tags.filter((tag) => tag.action !== 'keep').map((tag) => `${repository.name}:${tag.tag}`),
     )
     .sort();
-}
-
-async function withTrial<T>(
-  storage: SeededStorage,
-  work: (registry: TrialRegistry) => Promise<T>,
-): Promise<T> {
-  const registry = await storage.trial();
-  try {
-    return await work(registry);
-  } finally {
-    await registry.stop();
-  }
 }
