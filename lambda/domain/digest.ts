@@ -20,11 +20,16 @@ export function sha256Digest(bytes: Uint8Array | string): Digest {
 }
 
 /**
- * True when `digest` is the digest of exactly these bytes; false too for an algorithm regsweep
- * cannot compute (only sha256 and sha512).
+ * The digest of `bytes` in the algorithm of `like` (a digest, or just `sha256:`), or undefined for
+ * an algorithm regsweep cannot compute (only sha256 and sha512).
  */
+export function digestInAlgorithmOf(like: string, bytes: Uint8Array): Digest | undefined {
+  const algorithm = like.slice(0, like.indexOf(':'));
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') return undefined;
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}
+
+/** True when `digest` is the digest of exactly these bytes (false for an algorithm it cannot compute). */
 export function digestMatches(digest: Digest, bytes: Uint8Array): boolean {
-  const algorithm = digest.slice(0, digest.indexOf(':'));
-  if (algorithm !== 'sha256' && algorithm !== 'sha512') return false;
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` === digest;
+  return digestInAlgorithmOf(digest, bytes) === digest;
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-
 import {
   asJsonObject,
   baseMediaType,
+  digestInAlgorithmOf,
   isDigest,
   isSchema1,
   isTag,
@@ -149,7 +148,7 @@ export async function readManifest(
   const verifiable = !isSchema1(mediaType);
   for (const expected of [isDigest(reference) ? reference : undefined, announced]) {
     if (expected === undefined || !verifiable) continue;
-    const actual = digestOf(expected, response.body);
+    const actual = digestInAlgorithmOf(expected, response.body);
     if (actual !== undefined && actual !== expected) {
       throw new DigestMismatchError(`reading ${what}`, expected, actual, {
         method: 'GET',
@@ -159,7 +158,7 @@ export async function readManifest(
   }
   const digest = isDigest(reference)
     ? reference
-    : (announced ?? (digestOf('sha256:', response.body) as Digest));
+    : (announced ?? (digestInAlgorithmOf('sha256:', response.body) as Digest));
   return { digest, mediaType, bytes: response.body, json: body, manifest: parseManifest(mediaType, body) };
 }
 
@@ -180,7 +179,7 @@ export async function readBlob(
     what,
   });
   if (response.status !== 200) throw responseError(response, 'GET', `reading ${what}`);
-  const actual = digestOf(digest, response.body);
+  const actual = digestInAlgorithmOf(digest, response.body);
   if (actual !== undefined && actual !== digest) {
     throw new DigestMismatchError(`reading ${what}`, digest, actual, { method: 'GET', url: response.url });
   }
@@ -211,10 +210,10 @@ export async function putManifest(
   if (response.status < 200 || response.status >= 300) {
     throw responseError(response, 'PUT', `pushing ${what}`);
   }
-  const computed = digestOf('sha256:', bytes) as Digest;
+  const computed = digestInAlgorithmOf('sha256:', bytes) as Digest;
   const announced = announcedDigest(response);
   if (announced !== undefined) {
-    const actual = digestOf(announced, bytes);
+    const actual = digestInAlgorithmOf(announced, bytes);
     if (actual !== undefined && actual !== announced) {
       throw new DigestMismatchError(`pushing ${what}`, announced, actual, {
         method: 'PUT',
@@ -293,13 +292,6 @@ function announcedDigest(response: TransportResponse): Digest | undefined {
 function manifestMediaType(response: TransportResponse): string | undefined {
   const mediaType = baseMediaType(firstHeader(response.headers['content-type']));
   return mediaType === undefined || GENERIC_CONTENT_TYPES.has(mediaType) ? undefined : mediaType;
-}
-
-/** The digest of `bytes` in the algorithm of `like`, or undefined for algorithms regsweep cannot compute. */
-function digestOf(like: string, bytes: Buffer): Digest | undefined {
-  const algorithm = like.slice(0, like.indexOf(':'));
-  if (algorithm !== 'sha256' && algorithm !== 'sha512') return undefined;
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
 function manifestUrl(session: RegistrySession, repository: string, reference: string): string {

@@ -106,6 +106,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
     await this.guard('putFacts', () =>
       // An update, not a batch put: the item also holds push and pull times that must stay.
       forEachLimited(facts, RECORD_CONCURRENCY, async (fact) => {
+        const body = keptBody(fact);
         const values: Item = {
           mediaType: to.s(fact.mediaType),
           size: to.n(fact.size),
@@ -115,7 +116,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
           ...(fact.subject && { subject: to.s(fact.subject) }),
           ...(fact.configDigest && { configDigest: to.s(fact.configDigest) }),
           ...(fact.blobSizes && { blobSizes: to.numbers(fact.blobSizes) }),
-          ...(keptBody(fact) && { body: to.b(fact.body as Uint8Array) }),
+          ...(body && { body: to.b(body) }),
         };
         const absent = ['created', 'children', 'subject', 'configDigest', 'blobSizes', 'body'].filter(
           (name) => !(name in values),
