@@ -163,3 +163,22 @@ export interface LedgerRemoval extends NewRemoval {
   /** When the archive is dropped: {@link ARCHIVE_RETENTION_MS} after `removedAt` by default. */
   readonly expiresAt: Date;
 }
+
+/**
+ * The removals a worker stopped by its Lambda deadline left for its continuation: the rest of its
+ * plan, so the continuation carries it out (re-verified like any plan) instead of planning again.
+ */
+export interface PendingPlan {
+  /** Its id (a ULID), which the continuation message carries. */
+  readonly id: string;
+  readonly repository: string;
+  /** The remaining plan as the engine encoded it: opaque to the store, kept exactly, any size. */
+  readonly body: Uint8Array;
+  readonly savedAt: Date;
+}
+
+/** A pending plan as the ledger keeps it. */
+export interface LedgerPendingPlan extends PendingPlan {
+  /** When it is dropped: {@link PENDING_PLAN_RETENTION_MS} after `savedAt`, to the second. */
+  readonly expiresAt: Date;
+}

@@ -1,6 +1,13 @@
 import { isDigest, isImage, isIndex, isSchema1, type Digest } from '../domain';
 import { LedgerInputError } from './errors';
-import { MAX_FACTS_BODY_BYTES, type LedgerEvent, type ManifestFacts, type NewRemoval } from './records';
+import {
+  MAX_FACTS_BODY_BYTES,
+  type LedgerEvent,
+  type ManifestFacts,
+  type NewRemoval,
+  type LedgerPendingPlan,
+  type PendingPlan,
+} from './records';
 
 /**
  * `lastPulledAt` is rewritten at most once per this interval per digest (by event time): a busy
@@ -9,6 +16,11 @@ import { MAX_FACTS_BODY_BYTES, type LedgerEvent, type ManifestFacts, type NewRem
 export const PULL_RECORD_INTERVAL_MS = 60 * 60 * 1000;
 /** How long an archived removal stays restorable, by default. */
 export const ARCHIVE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * How long a pending plan (the removals a stopped worker left for its continuation) is kept: a
+ * continuation is queued at once, and one that comes later than this plans afresh.
+ */
+export const PENDING_PLAN_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** How long the record of a manifest that a delete removed is kept (then it expires). */
 export const GONE_MANIFEST_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 /**
@@ -140,6 +152,22 @@ export function checkRemoval(removal: NewRemoval, maxBodyBytes: number): void {
       `the manifest ${removal.repository}@${removal.digest} (${removal.body.byteLength} bytes) is larger ` +
         `than this ledger can archive (${maxBodyBytes} bytes): it is not removed`,
     );
+}
+
+/**
+ * The pending plan as a store keeps it (a copy of the body, with its expiry); refuses one that
+ * does not name itself and its repository, or holds nothing, before anything is written.
+ */
+export function keptPendingPlan(plan: PendingPlan): LedgerPendingPlan {
+  if (!plan.id) throw new LedgerInputError('a pending plan needs an id');
+  if (!plan.repository) throw new LedgerInputError(`the pending plan '${plan.id}' needs a repository`);
+  if (!(plan.body instanceof Uint8Array) || plan.body.byteLength === 0)
+    throw new LedgerInputError(`the pending plan '${plan.id}' has no body`);
+  return {
+    ...plan,
+    body: new Uint8Array(plan.body),
+    expiresAt: archiveExpiry(plan.savedAt, PENDING_PLAN_RETENTION_MS),
+  };
 }
 
 /** Refuses a reservation that is not a whole number of removals. */

@@ -5,11 +5,13 @@ import type {
   LedgerEvent,
   LedgerManifest,
   LedgerRemoval,
+  LedgerPendingPlan,
   LedgerRun,
   LedgerTag,
   ManifestFacts,
   NewRemoval,
   NewRun,
+  PendingPlan,
   RecordEventsOptions,
   RecordEventsResult,
 } from './records';
@@ -75,6 +77,15 @@ export interface LedgerStore {
 
   /** The newest unexpired archived removal that took `repository:tag` down, or undefined. */
   latestRemovalOfTag(repository: string, tag: string): Promise<LedgerRemoval | undefined>;
+
+  /**
+   * Keeps the rest of a plan for a continuation (body bytes kept exactly, whatever their size)
+   * until `savedAt` + `PENDING_PLAN_RETENTION_MS`. Saving the same id again replaces it whole.
+   */
+  savePendingPlan(plan: PendingPlan): Promise<LedgerPendingPlan>;
+
+  /** The pending plan `id` if it has not expired, or undefined. */
+  getPendingPlan(id: string): Promise<LedgerPendingPlan | undefined>;
 
   /** Releases the file or the client the store opened (a client passed in is left open). */
   close(): Promise<void>;

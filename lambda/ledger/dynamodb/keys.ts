@@ -24,6 +24,7 @@ export const LEDGER_TABLE_KEYS = {
  * | event (dedup) | `E#<event id>` | `E` |
  * | run | `RUN#<runId>` | `RUN` |
  * | removal (archive) | `RUN#<runId>` | `X#<repository>#<digest>` |
+ * | pending plan (one item per chunk of its body) | `PLAN#<id>` | `P#<index, 5 digits>` |
  */
 export const ItemKey = {
   repository: (repository: string) => `R#${repository}`,
@@ -38,7 +39,16 @@ export const ItemKey = {
   run: (runId: string) => `RUN#${runId}`,
   runSort: 'RUN',
   removal: (repository: string, digest: string) => `X#${repository}#${digest}`,
+  pendingPlan: (id: string) => `PLAN#${id}`,
+  // Zero-padded, so that the chunks sort in their order.
+  pendingPlanChunk: (index: number) => `P#${String(index).padStart(5, '0')}`,
 } as const;
 
 /** Prefixes of the sort keys a query selects with `begins_with`. */
-export const SortPrefix = { manifest: 'M#', tag: 'T#', history: 'H#', removal: 'X#' } as const;
+export const SortPrefix = {
+  manifest: 'M#',
+  tag: 'T#',
+  history: 'H#',
+  removal: 'X#',
+  pendingPlanChunk: 'P#',
+} as const;

@@ -24,13 +24,26 @@ export async function getItem(context: TableContext, pk: string, sk: string): Pr
 
 /**
  * Every item of partition `pk` whose sort key starts with `prefix` (filtered), page after page,
- * up to `limit` when given. Consistent reads: a write is seen by the next read.
+ * up to `limit` when given; only the `projection` attributes when given (DynamoDB still charges
+ * the whole items, but does not send what is left out). Consistent reads: a write is seen by the
+ * next read.
  */
 export async function queryItems(
   context: TableContext,
-  options: { pk: string; prefix: string; newestFirst?: boolean; filter?: QueryFilter; limit?: number },
+  options: {
+    pk: string;
+    prefix: string;
+    newestFirst?: boolean;
+    filter?: QueryFilter;
+    limit?: number;
+    projection?: readonly string[];
+  },
 ): Promise<Item[]> {
   const items: Item[] = [];
+  const attributeNames = {
+    ...options.filter?.names,
+    ...(options.projection && names(...options.projection)),
+  };
   let start: Item | undefined;
   do {
     const input: QueryCommandInput = {
@@ -43,10 +56,11 @@ export async function queryItems(
       },
       ConsistentRead: true,
       ScanIndexForward: !options.newestFirst,
-      ...(options.filter && {
-        FilterExpression: options.filter.expression,
-        ExpressionAttributeNames: options.filter.names,
+      ...(options.filter && { FilterExpression: options.filter.expression }),
+      ...(options.projection && {
+        ProjectionExpression: options.projection.map((attribute) => `#${attribute}`).join(', '),
       }),
+      ...(Object.keys(attributeNames).length > 0 && { ExpressionAttributeNames: attributeNames }),
       ...(start && { ExclusiveStartKey: start }),
     };
     const page = await context.client.send(new QueryCommand(input));

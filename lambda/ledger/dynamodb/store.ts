@@ -7,12 +7,14 @@ import type {
   HistorySubject,
   LedgerEvent,
   LedgerManifest,
+  LedgerPendingPlan,
   LedgerRemoval,
   LedgerRun,
   LedgerTag,
   ManifestFacts,
   NewRemoval,
   NewRun,
+  PendingPlan,
   RecordEventsOptions,
   RecordEventsResult,
 } from '../records';
@@ -20,6 +22,7 @@ import {
   ARCHIVE_RETENTION_MS,
   archiveExpiry,
   checkBudget,
+  keptPendingPlan,
   checkRemoval,
   checkReservation,
   keptBody,
@@ -32,6 +35,7 @@ import { batchGet, forEachLimited, type Sleep } from './batch';
 import type { TableContext } from './context';
 import { historyFromItem, manifestFromItem, runFromItem, tagFromItem } from './items';
 import { ItemKey, SortPrefix } from './keys';
+import { getPendingPlan, savePendingPlan } from './pending-plans';
 import { getItem, queryItems } from './reads';
 import { archiveRemoval, createRun, latestRemovalOfTag, listRemovals, reserveBudget } from './reclaim';
 import { RECORD_CONCURRENCY, recordEvents } from './record-events';
@@ -61,7 +65,7 @@ export interface DynamoDbLedgerConfig {
 /**
  * The ledger in one DynamoDB table (see `ItemKey` for the items): for the Lambdas. Conditional
  * writes deduplicate events, throttle pull writes and guard the budget; TTL (`expiresAt`) drops
- * archives and long-gone manifests, and reads ignore what TTL has not deleted yet.
+ * archives, pending plans and long-gone manifests, and reads ignore what TTL has not deleted yet.
  */
 export class DynamoDbLedgerStore implements LedgerStore {
   private readonly context: TableContext;
@@ -235,6 +239,18 @@ export class DynamoDbLedgerStore implements LedgerStore {
 
   public async latestRemovalOfTag(repository: string, tag: string): Promise<LedgerRemoval | undefined> {
     return this.guard('latestRemovalOfTag', () => latestRemovalOfTag(this.context, repository, tag));
+  }
+
+  public async savePendingPlan(plan: PendingPlan): Promise<LedgerPendingPlan> {
+    const saved = keptPendingPlan(plan);
+    return this.guard('savePendingPlan', async () => {
+      await savePendingPlan(this.context, saved);
+      return saved;
+    });
+  }
+
+  public async getPendingPlan(id: string): Promise<LedgerPendingPlan | undefined> {
+    return this.guard('getPendingPlan', () => getPendingPlan(this.context, id));
   }
 
   public async close(): Promise<void> {

@@ -3,11 +3,13 @@ import type {
   HistoryEntry,
   HistoryKind,
   LedgerManifest,
+  LedgerPendingPlan,
   LedgerRemoval,
   LedgerRun,
   LedgerTag,
   RunTrigger,
 } from '../records';
+import { historyKey } from '../rules';
 
 /** A `manifests` row. */
 export interface ManifestRow {
@@ -67,6 +69,15 @@ export interface RemovalRow {
   body: Buffer;
   removed_at: number;
   reason: string;
+  expires_at: number;
+}
+
+/** A `pending_plans` row. */
+export interface PendingPlanRow {
+  id: string;
+  repository: string;
+  body: Buffer;
+  saved_at: number;
   expires_at: number;
 }
 
@@ -140,5 +151,62 @@ export function removalFromRow(row: RemovalRow): LedgerRemoval {
     removedAt: new Date(row.removed_at),
     reason: row.reason,
     expiresAt: new Date(row.expires_at),
+  };
+}
+
+/** A pending plan from its row; the body is a copy of the stored bytes. */
+export function pendingPlanFromRow(row: PendingPlanRow): LedgerPendingPlan {
+  return {
+    id: row.id,
+    repository: row.repository,
+    body: new Uint8Array(row.body),
+    savedAt: new Date(row.saved_at),
+    expiresAt: new Date(row.expires_at),
+  };
+}
+
+/** The parameters of the `archive` statement for an archived removal. */
+export function removalParameters(removal: LedgerRemoval): Record<string, string | number | Buffer> {
+  return {
+    runId: removal.runId,
+    repository: removal.repository,
+    digest: removal.digest,
+    tags: JSON.stringify(removal.tags),
+    mediaType: removal.mediaType,
+    body: Buffer.from(removal.body),
+    removedAt: removal.removedAt.getTime(),
+    reason: removal.reason,
+    expiresAt: removal.expiresAt.getTime(),
+  };
+}
+
+/**
+ * The parameters of the `insertHistory` statement for an archived removal: one entry per tag it
+ * takes down, one without a tag for an untagged manifest.
+ */
+export function archiveHistoryParameters(
+  removal: LedgerRemoval,
+): Array<Record<string, string | number | null>> {
+  return (removal.tags.length > 0 ? removal.tags : [null]).map((tag) => ({
+    repository: removal.repository,
+    key: historyKey(removal.removedAt, 'archive', removal.runId, removal.digest, tag ?? ''),
+    at: removal.removedAt.getTime(),
+    kind: 'archive',
+    digest: removal.digest,
+    tag,
+    eventId: null,
+    runId: removal.runId,
+    reason: removal.reason,
+  }));
+}
+
+/** The parameters of the `savePendingPlan` statement. */
+export function pendingPlanParameters(plan: LedgerPendingPlan): Record<string, string | number | Buffer> {
+  return {
+    id: plan.id,
+    repository: plan.repository,
+    body: Buffer.from(plan.body),
+    savedAt: plan.savedAt.getTime(),
+    expiresAt: plan.expiresAt.getTime(),
   };
 }

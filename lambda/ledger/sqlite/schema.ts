@@ -80,6 +80,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE manifests ADD COLUMN body BLOB;
   `,
+  // 4: pending plans (the rest of a stopped worker's plan, for its continuation). A rowid table,
+  // like removals: its rows hold large bodies.
+  `
+  CREATE TABLE pending_plans (
+    id TEXT PRIMARY KEY,
+    repository TEXT NOT NULL,
+    body BLOB NOT NULL,
+    saved_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX pending_plans_expiry ON pending_plans (expires_at);
+  `,
 ];
 
 /** The schema version this regsweep writes. */

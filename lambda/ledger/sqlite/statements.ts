@@ -78,6 +78,12 @@ export const SQL = {
       AND EXISTS (SELECT 1 FROM json_each(removals.tags) WHERE value = @tag)
     ORDER BY removed_at DESC LIMIT 1`,
   pruneRemovals: `DELETE FROM removals WHERE expires_at <= @now`,
+  // REPLACE deletes the old row and inserts the new one: nothing of an earlier save survives.
+  savePendingPlan: `
+    INSERT OR REPLACE INTO pending_plans (id, repository, body, saved_at, expires_at)
+    VALUES (@id, @repository, @body, @savedAt, @expiresAt)`,
+  getPendingPlan: `SELECT * FROM pending_plans WHERE id = @id AND expires_at > @now`,
+  prunePendingPlans: `DELETE FROM pending_plans WHERE expires_at <= @now`,
 } as const;
 
 /** The prepared statements, by name. */

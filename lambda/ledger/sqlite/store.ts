@@ -13,12 +13,14 @@ import type {
   HistorySubject,
   LedgerEvent,
   LedgerManifest,
+  LedgerPendingPlan,
   LedgerRemoval,
   LedgerRun,
   LedgerTag,
   ManifestFacts,
   NewRemoval,
   NewRun,
+  PendingPlan,
   RecordEventsOptions,
   RecordEventsResult,
 } from '../records';
@@ -26,11 +28,11 @@ import {
   ARCHIVE_RETENTION_MS,
   archiveExpiry,
   checkBudget,
+  keptPendingPlan,
   checkRemoval,
   checkReservation,
   classifyEvents,
   GONE_MANIFEST_RETENTION_MS,
-  historyKey,
   keptBody,
   systemClock,
   type LedgerClock,
@@ -39,11 +41,16 @@ import type { LedgerStore } from '../store';
 import {
   historyFromRow,
   manifestFromRow,
+  pendingPlanFromRow,
   removalFromRow,
   runFromRow,
   tagFromRow,
   type HistoryRow,
   type ManifestRow,
+  archiveHistoryParameters,
+  pendingPlanParameters,
+  type PendingPlanRow,
+  removalParameters,
   type RemovalRow,
   type RunRow,
   type TagRow,
@@ -78,8 +85,8 @@ export type SqliteLedgerConfig = (
 
 /**
  * The ledger in a local SQLite file (better-sqlite3, WAL, busy timeout): for the CLI and
- * `serve`. Opening applies the schema's migrations and prunes expired archives and long-gone
- * manifests. better-sqlite3 is loaded only here, when a ledger file is opened.
+ * `serve`. Opening applies the schema's migrations and prunes expired archives, expired pending
+ * plans and long-gone manifests. better-sqlite3 is loaded only here, when a ledger file is opened.
  */
 export class SqliteLedgerStore implements LedgerStore {
   /** The file, as given (`:memory:` or `<database>` when a database was passed in). */
@@ -111,6 +118,7 @@ export class SqliteLedgerStore implements LedgerStore {
       ) as Statements;
       const now = this.now().getTime();
       this.statements.pruneRemovals.run({ now });
+      this.statements.prunePendingPlans.run({ now });
       this.statements.pruneGoneManifests.run({ before: now - GONE_MANIFEST_RETENTION_MS });
     } catch (error) {
       if (this.ownsDatabase) this.database.close();
@@ -248,30 +256,8 @@ export class SqliteLedgerStore implements LedgerStore {
         expiresAt: archiveExpiry(removal.removedAt, this.archiveRetentionMs),
       };
       this.database.transaction(() => {
-        this.statements.archive.run({
-          runId: archived.runId,
-          repository: archived.repository,
-          digest: archived.digest,
-          tags: JSON.stringify(archived.tags),
-          mediaType: archived.mediaType,
-          body: Buffer.from(archived.body),
-          removedAt: archived.removedAt.getTime(),
-          reason: archived.reason,
-          expiresAt: archived.expiresAt.getTime(),
-        });
-        for (const tag of archived.tags.length > 0 ? archived.tags : [null]) {
-          this.statements.insertHistory.run({
-            repository: archived.repository,
-            key: historyKey(archived.removedAt, 'archive', archived.runId, archived.digest, tag ?? ''),
-            at: archived.removedAt.getTime(),
-            kind: 'archive',
-            digest: archived.digest,
-            tag,
-            eventId: null,
-            runId: archived.runId,
-            reason: archived.reason,
-          });
-        }
+        this.statements.archive.run(removalParameters(archived));
+        for (const entry of archiveHistoryParameters(archived)) this.statements.insertHistory.run(entry);
       })();
       return archived;
     });
@@ -290,6 +276,22 @@ export class SqliteLedgerStore implements LedgerStore {
       const row = this.statements.latestRemovalOfTag.get({ repository, tag, now: this.now().getTime() }) as
         RemovalRow | undefined;
       return row && removalFromRow(row);
+    });
+  }
+
+  public async savePendingPlan(plan: PendingPlan): Promise<LedgerPendingPlan> {
+    const saved = keptPendingPlan(plan);
+    return this.guard('savePendingPlan', () => {
+      this.statements.savePendingPlan.run(pendingPlanParameters(saved));
+      return saved;
+    });
+  }
+
+  public async getPendingPlan(id: string): Promise<LedgerPendingPlan | undefined> {
+    return this.guard('getPendingPlan', () => {
+      const row = this.statements.getPendingPlan.get({ id, now: this.now().getTime() }) as
+        PendingPlanRow | undefined;
+      return row && pendingPlanFromRow(row);
     });
   }
 

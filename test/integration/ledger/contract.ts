@@ -1,4 +1,5 @@
 import type { LedgerStore } from '../../../lambda/ledger';
+import { describePendingContract } from './contract-pending';
 import { describeReclaimContract } from './contract-reclaim';
 import { describeRecordingContract } from './contract-recording';
 import { START, TestClock, type LedgerFactory } from './fixtures';
@@ -49,5 +50,6 @@ export function describeLedgerContract(adapter: string, factory: () => LedgerFac
 
     describeRecordingContract(context);
     describeReclaimContract(context);
+    describePendingContract(context);
   });
 }

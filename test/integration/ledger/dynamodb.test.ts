@@ -1,4 +1,11 @@
-import { DynamoDBClient, GetItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  paginateQuery,
+  PutItemCommand,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
 
 import { sha256Digest, type Digest } from '../../../lambda/domain';
 import {
@@ -6,11 +13,15 @@ import {
   GONE_MANIFEST_RETENTION_MS,
   LEDGER_TABLE_KEYS,
   LedgerUnavailableError,
+  PENDING_PLAN_RETENTION_MS,
 } from '../../../lambda/ledger';
+import type { Item } from '../../../lambda/ledger/dynamodb/attributes';
 import { BATCH_MAX_ATTEMPTS } from '../../../lambda/ledger/dynamodb/batch';
+import { PENDING_PLAN_CHUNK_BYTES } from '../../../lambda/ledger/dynamodb/pending-plans';
 import { freePort, LOOPBACK_HOST } from '../../../tools/ports';
 import { startDynalite, type Dynalite } from '../../../tools/dynalite';
 import { describeLedgerContract, TestClock } from './contract';
+import { pseudoRandomBytes } from './fixtures';
 
 let dynalite: Dynalite;
 let tables = 0;
@@ -238,6 +249,166 @@ describe('Class: DynamoDbLedgerStore', () => {
         }),
       ).rejects.toThrow(/larger than this ledger can archive/);
       expect(await store.listRemovals('run-1')).toEqual([]);
+      await store.close();
+    });
+  });
+
+  describe('Method: savePendingPlan / getPendingPlan', () => {
+    /** Every item of the plan's partition, read directly, page after page (a page holds 1 MB). */
+    const planItems = async (client: DynamoDBClient, tableName: string, id: string) => {
+      const items: Item[] = [];
+      const pages = paginateQuery(
+        { client },
+        {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `PLAN#${id}` } },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) items.push(...(page.Items ?? []));
+      return items;
+    };
+
+    it('splits a body over items under the item limit, and deletes those a shorter save leaves over', async () => {
+      // Prepare
+      const tableName = await newTable();
+      const client = dynalite.client();
+      const store = new DynamoDbLedgerStore({
+        tableName,
+        client,
+        now: new TestClock(new Date(AT).toISOString()).now,
+      });
+      const plan = {
+        id: 'plan-1',
+        repository: 'apps/web',
+        body: pseudoRandomBytes(3 * PENDING_PLAN_CHUNK_BYTES + 1, 5),
+        savedAt: new Date(AT),
+      };
+
+      // Act
+      await store.savePendingPlan(plan);
+      const split = await planItems(client, tableName, 'plan-1');
+      await store.savePendingPlan({ ...plan, body: pseudoRandomBytes(PENDING_PLAN_CHUNK_BYTES, 6) });
+      const replaced = await planItems(client, tableName, 'plan-1');
+
+      // Assess
+      expect(split.map((item) => item.sk?.S)).toEqual(['P#00000', 'P#00001', 'P#00002', 'P#00003']);
+      expect(split.map((item) => item.body?.B?.byteLength)).toEqual([
+        PENDING_PLAN_CHUNK_BYTES,
+        PENDING_PLAN_CHUNK_BYTES,
+        PENDING_PLAN_CHUNK_BYTES,
+        1,
+      ]);
+      for (const item of split) {
+        expect(item).toMatchObject({
+          repository: { S: 'apps/web' },
+          savedAt: { N: String(AT) },
+          chunks: { N: '4' },
+          [LEDGER_TABLE_KEYS.timeToLiveAttribute]: { N: String((AT + PENDING_PLAN_RETENTION_MS) / 1000) },
+        });
+      }
+      expect(replaced.map((item) => [item.sk?.S, item.chunks?.N])).toEqual([['P#00000', '1']]);
+      client.destroy();
+    });
+
+    it.each([
+      [
+        'one chunk is missing',
+        (client: DynamoDBClient, tableName: string) =>
+          client.send(
+            new DeleteItemCommand({
+              TableName: tableName,
+              Key: { pk: { S: 'PLAN#plan-1' }, sk: { S: 'P#00001' } },
+            }),
+          ),
+      ],
+      [
+        'one chunk is of another save',
+        async (client: DynamoDBClient, tableName: string) => {
+          const { Item } = await client.send(
+            new GetItemCommand({
+              TableName: tableName,
+              Key: { pk: { S: 'PLAN#plan-1' }, sk: { S: 'P#00001' } },
+            }),
+          );
+          await client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: { ...Item, savedAt: { N: String(AT - 1000) } },
+            }),
+          );
+        },
+      ],
+      [
+        'a chunk is left beyond the count',
+        async (client: DynamoDBClient, tableName: string) => {
+          const { Item } = await client.send(
+            new GetItemCommand({
+              TableName: tableName,
+              Key: { pk: { S: 'PLAN#plan-1' }, sk: { S: 'P#00002' } },
+            }),
+          );
+          await client.send(
+            new PutItemCommand({ TableName: tableName, Item: { ...Item, sk: { S: 'P#00003' } } }),
+          );
+        },
+      ],
+    ])('reads a torn plan as none when %s, and saving it again repairs it', async (_case, tear) => {
+      // Prepare: a plan of three chunks
+      const tableName = await newTable();
+      const client = dynalite.client();
+      const store = new DynamoDbLedgerStore({
+        tableName,
+        client,
+        now: new TestClock(new Date(AT).toISOString()).now,
+      });
+      const plan = {
+        id: 'plan-1',
+        repository: 'apps/web',
+        body: pseudoRandomBytes(2 * PENDING_PLAN_CHUNK_BYTES + 10, 8),
+        savedAt: new Date(AT),
+      };
+      await store.savePendingPlan(plan);
+
+      // Act: read it whole, tear it as a save that failed half way would, read it, save it again
+      const whole = await store.getPendingPlan('plan-1');
+      await tear(client, tableName);
+      const torn = await store.getPendingPlan('plan-1');
+      await store.savePendingPlan(plan);
+      const repaired = await store.getPendingPlan('plan-1');
+
+      // Assess
+      expect(Buffer.from(whole?.body ?? []).equals(Buffer.from(plan.body))).toBe(true);
+      expect(torn).toBeUndefined();
+      expect(Buffer.from(repaired?.body ?? []).equals(Buffer.from(plan.body))).toBe(true);
+      expect(await planItems(client, tableName, 'plan-1')).toHaveLength(3);
+      client.destroy();
+    });
+
+    it('turns a DynamoDB failure into LedgerUnavailableError naming the operation', async () => {
+      // Prepare: a port nothing listens on
+      const port = await freePort();
+      const store = new DynamoDbLedgerStore({
+        tableName: 'regsweep-ledger',
+        clientConfig: { ...dynalite.clientConfig, endpoint: `http://${LOOPBACK_HOST}:${port}` },
+      });
+      const plan = { id: 'plan-1', repository: 'apps/web', body: new Uint8Array([1]), savedAt: new Date(AT) };
+
+      // Act
+      const failures = await Promise.all([
+        store.savePendingPlan(plan).catch((error: unknown) => error),
+        store.getPendingPlan('plan-1').catch((error: unknown) => error),
+      ]);
+
+      // Assess
+      expect(failures).toEqual([expect.any(LedgerUnavailableError), expect.any(LedgerUnavailableError)]);
+      expect((failures[0] as Error).message).toMatch(
+        /^the ledger table 'regsweep-ledger' failed savePendingPlan: /,
+      );
+      expect((failures[1] as Error).message).toMatch(
+        /^the ledger table 'regsweep-ledger' failed getPendingPlan: /,
+      );
       await store.close();
     });
   });

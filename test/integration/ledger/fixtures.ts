@@ -1,6 +1,9 @@
-/** Shared by the ledger contract's parts and the adapter tests: a hand-moved clock, events, removals. */
+/**
+ * Shared by the ledger contract's parts and the adapter tests: a hand-moved clock, events,
+ * removals, pending plans.
+ */
 import { sha256Digest, type Digest } from '../../../lambda/domain';
-import type { LedgerEvent, LedgerStore, NewRemoval } from '../../../lambda/ledger';
+import type { LedgerEvent, LedgerStore, NewRemoval, PendingPlan } from '../../../lambda/ledger';
 
 /** A clock the test moves by hand. */
 export class TestClock {
@@ -62,6 +65,35 @@ export function removal(fields: Partial<NewRemoval> = {}): NewRemoval {
     body: Uint8Array.from({ length: 512 }, (_, index) => (index * 7) % 256),
     removedAt: new Date(START),
     reason: "beyond keep=3 in stream 'main'",
+    ...fields,
+  };
+}
+
+/**
+ * `length` pseudo-random bytes (xorshift32), the same for the same `seed`: a body in which a
+ * chunk lost, repeated or out of order shows.
+ */
+export function pseudoRandomBytes(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed >>> 0 || 1;
+  for (let index = 0; index < length; index += 1) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    bytes[index] = state & 0xff;
+  }
+  return bytes;
+}
+
+/** A pending plan `plan-1` of REPOSITORY saved at START, with a small pseudo-random body. */
+export function pendingPlan(fields: Partial<PendingPlan> = {}): PendingPlan {
+  return {
+    id: 'plan-1',
+    repository: REPOSITORY,
+    body: pseudoRandomBytes(2048, 1),
+    savedAt: new Date(START),
     ...fields,
   };
 }

@@ -8,6 +8,7 @@ import {
   ARCHIVE_RETENTION_MS,
   LedgerSchemaError,
   LedgerUnavailableError,
+  PENDING_PLAN_RETENTION_MS,
   SQLITE_SCHEMA_VERSION,
   SqliteLedgerStore,
 } from '../../../lambda/ledger';
@@ -188,6 +189,30 @@ describe('Class: SqliteLedgerStore', () => {
       // Assess
       const raw = new Database(file, { readonly: true });
       expect(raw.prepare('SELECT count(*) AS count FROM removals').get()).toEqual({ count: 0 });
+      raw.close();
+    });
+
+    it('prunes expired pending plans from the file when it opens, and keeps the others', async () => {
+      // Prepare: one plan saved a minute before the other
+      const file = newFile();
+      const clock = new TestClock('2026-11-28T10:00:00.000Z');
+      const first = new SqliteLedgerStore({ file, now: clock.now });
+      const plan = { repository: 'apps/web', body: new Uint8Array([0, 255]) };
+      await first.savePendingPlan({ ...plan, id: 'plan-old', savedAt: clock.now() });
+      await first.savePendingPlan({
+        ...plan,
+        id: 'plan-new',
+        savedAt: new Date(clock.now().getTime() + 60_000),
+      });
+      await first.close();
+      clock.advance(PENDING_PLAN_RETENTION_MS);
+
+      // Act
+      await new SqliteLedgerStore({ file, now: clock.now }).close();
+
+      // Assess
+      const raw = new Database(file, { readonly: true });
+      expect(raw.prepare('SELECT id FROM pending_plans').all()).toEqual([{ id: 'plan-new' }]);
       raw.close();
     });
 
