@@ -9,3 +9,4 @@ export * from './ledger';
 export * from './restore';
 export * from './remove';
 export * from './held';
+export * from './pending-plan';

@@ -52,6 +52,11 @@ export interface RunOptions {
    * this reserves them from the scheduled run's budget, one atomic update in the ledger.
    */
   readonly reserveRemovals?: (repository: string, count: number) => Promise<boolean>;
+  /**
+   * A plan to carry out instead of planning: a continuation's pending plan (the removals the
+   * invocation before it did not start). It is checked and re-verified like a plan made now.
+   */
+  readonly plan?: Plan;
 }
 
 /** Appended to the reason of each removal a repository skipped for the run's budget. */
@@ -128,7 +133,9 @@ function finishingUntags(plan: Plan, placeholders: readonly PlaceholderTag[]): P
  * before). With `dryRun` it stops after planning. The returned plan carries each removal's result.
  */
 export async function sweepRun(options: RunOptions & { readonly dryRun?: boolean }): Promise<Plan> {
-  const { plan, inventory } = await planRun(options);
+  const { plan, inventory } = options.plan
+    ? { plan: options.plan, inventory: undefined }
+    : await planRun(options);
   if (options.dryRun) return plan;
   const exceeded = deleteLimitExceeded(plan, options.policy);
   if (exceeded) throw new DeleteLimitExceededError(exceeded.planned, exceeded.limit);
@@ -171,7 +178,7 @@ async function sweepUntagged(
   options: RunOptions,
   ledger: LedgerStore,
   plan: Plan,
-  inventory: Inventory,
+  inventory: Inventory | undefined,
   archive: ((entry: ArchiveEntry) => Promise<void>) | undefined,
 ): Promise<void> {
   const knownChildren = childrenByRepository(inventory);
@@ -252,9 +259,10 @@ async function recordInLedger(options: RunOptions, plan: Plan): Promise<void> {
   }
 }
 
-function childrenByRepository(inventory: Inventory): Map<string, Map<Digest, readonly Digest[]>> {
+/** The children of the index digests an inventory saw, per repository (none without one). */
+function childrenByRepository(inventory: Inventory | undefined): Map<string, Map<Digest, readonly Digest[]>> {
   const result = new Map<string, Map<Digest, readonly Digest[]>>();
-  for (const repository of inventory.repositories) {
+  for (const repository of inventory?.repositories ?? []) {
     const children = new Map<Digest, readonly Digest[]>();
     for (const tag of repository.tags) if (tag.children) children.set(tag.digest, tag.children);
     for (const index of repository.indexes ?? []) children.set(index.digest, index.children);

@@ -39,6 +39,12 @@ export interface CleanupMessage {
    * are reserved again, so a repository cleaned in several invocations counts once.
    */
   reserved?: number;
+  /**
+   * A continuation: the id of the rest of its plan, which the invocation that queued it left in
+   * the ledger (a pending plan). The continuation carries that out, re-verified, instead of
+   * planning again; when the ledger no longer has it (or it no longer fits), it plans afresh.
+   */
+  plan?: string;
 }
 
 /** One `SendMessageBatch` entry for the FIFO queue. */
@@ -116,6 +122,14 @@ const cleanupMessageSchema = z.object({
       ),
   ),
   reserved: z.optional(z.int('expected a whole number').check(z.gte(0, 'expected 0 or more'))),
+  plan: z.optional(
+    z
+      .string('expected a string')
+      .check(
+        z.minLength(1, 'expected a non-empty id'),
+        z.maxLength(MAX_EVENT_ID_LENGTH, `expected at most ${MAX_EVENT_ID_LENGTH} characters`),
+      ),
+  ),
 });
 
 /**
@@ -150,19 +164,25 @@ export function toCleanupMessages(repositories: readonly PushedRepository[]): Cl
 /**
  * The message that carries on a cleanup the worker stopped before its deadline: the same
  * repository, trigger, run, event ids and pushed tags, with the next continuation number and,
- * when the run has a budget, the removals reserved for the repository and not done (`reserved`).
+ * when the run has a budget, the removals reserved for the repository and not done (`reserved`),
+ * and the id of the rest of the plan kept in the ledger (`plan`), when there is one.
  *
  * @throws CleanupMessageError when the message is already its {@link MAX_CONTINUATIONS}-th continuation.
  */
-export function continuationOf(message: CleanupMessage, reserved?: number): CleanupMessage {
+export function continuationOf(message: CleanupMessage, reserved?: number, plan?: string): CleanupMessage {
   const next = (message.continuation ?? 0) + 1;
   if (next > MAX_CONTINUATIONS) {
     throw new CleanupMessageError(
       `${message.repository}: still not done after ${MAX_CONTINUATIONS} continuations; not queueing another`,
     );
   }
-  const { reserved: _previous, ...rest } = message;
-  return { ...rest, continuation: next, ...(reserved !== undefined && reserved > 0 && { reserved }) };
+  const { reserved: _previous, plan: _previousPlan, ...rest } = message;
+  return {
+    ...rest,
+    continuation: next,
+    ...(reserved !== undefined && reserved > 0 && { reserved }),
+    ...(plan !== undefined && { plan }),
+  };
 }
 
 /**

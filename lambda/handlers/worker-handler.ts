@@ -10,6 +10,7 @@ import { sweepRun, unlinkedPushes } from '../engine';
 import { continuationOf, parseCleanupMessage, type CleanupMessage } from '../events';
 import type { LedgerStore } from '../ledger/store';
 import { DEFAULT_CONCURRENCY, type RegistryClient } from '../registry';
+import { carriedPlan, leavePendingPlan } from './pending-plans';
 
 export interface WorkerDependencies {
   readonly environment: LambdaEnvironment;
@@ -52,10 +53,14 @@ class ReceiveAgain extends Error {
  *   every run.
  * - **the deadline**: removals stop starting `deadlineMarginMs` before the invocation's deadline;
  *   the rest is queued as a continuation (same repository, trigger, run, event ids and pushes;
- *   at most `MAX_CONTINUATIONS`), and the log says which removals were not started and why.
+ *   at most `MAX_CONTINUATIONS`), and the log says which removals were not started and why. With
+ *   a ledger, the removals not started are left there as a pending plan whose id the continuation
+ *   carries (`plan`): the continuation carries them out, re-verified, without planning again (see
+ *   `lambda/engine/pending-plan.ts`); without one, or when it cannot be used, it plans afresh.
  */
 export function createWorkerHandler(deps: WorkerDependencies) {
   const { environment, client } = deps;
+  const pendingPlans = { ledger: deps.ledger, registry: client.registry, policy: environment.policy };
   return async (
     event: SQSEvent,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -98,14 +103,17 @@ export function createWorkerHandler(deps: WorkerDependencies) {
     };
     const notStartedAtAll = stop();
     if (notStartedAtAll) {
-      // Too close to the deadline to plan: hand the whole message on.
-      await queueContinuation(message, notStartedAtAll, [], message.reserved);
+      // Too close to the deadline to plan: hand the whole message on (its pending plan included).
+      await queueContinuation(message, notStartedAtAll, [], message.reserved, message.plan);
       return 'continued';
     }
     const pushes = message.pushed ?? [];
     // Told of more pushes than a message carries: what is not listed cannot be held, so plan only.
     const dryRun = environment.dryRun || message.pushedTruncated === true;
     const budget = runBudget(message);
+    const carried = dryRun
+      ? undefined
+      : await carriedPlan(pendingPlans, message, Number(record.attributes?.ApproximateReceiveCount ?? '1'));
     const plan = await sweepRun({
       client,
       policy: environment.policy,
@@ -113,6 +121,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       dryRun,
       heldPushes: new Map([[message.repository, pushes]]),
       stopStarting: stop,
+      ...(carried && { plan: carried }),
       ...(budget && { reserveRemovals: budget.reserve }),
       ...(deps.ledger && {
         ledger: deps.ledger,
@@ -133,6 +142,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
       trigger: message.trigger,
       ...(message.runId !== undefined && { runId: message.runId }),
       ...(message.continuation !== undefined && { continuation: message.continuation }),
+      ...(carried && { fromPendingPlan: message.plan }),
       dryRun,
       ...(message.pushedTruncated && {
         planOnly: 'the notification named more pushed tags than a message carries: nothing removed',
@@ -173,6 +183,7 @@ export function createWorkerHandler(deps: WorkerDependencies) {
         notStarted,
         // What this repository reserved and did not do stays reserved for the continuation.
         budget && Math.max(0, budget.reserved() - counts.deleted - counts.untagged),
+        await leavePendingPlan(pendingPlans, message.repository, plan),
       );
       return 'continued';
     }
@@ -214,13 +225,15 @@ export function createWorkerHandler(deps: WorkerDependencies) {
     why: string,
     notStarted: readonly string[],
     reserved?: number,
+    plan?: string,
   ): Promise<void> {
-    const continuation = continuationOf(message, reserved);
+    const continuation = continuationOf(message, reserved, plan);
     const result = await enqueueCleanups(deps.sqs, queueUrl(), [continuation]);
     if (result.failed > 0) throw new Error(`could not queue the continuation of ${message.repository}`);
     logger.info('continuation queued', {
       repository: message.repository,
       continuation: continuation.continuation,
+      ...(plan !== undefined && { plan }),
       reason: why,
       notStarted: notStarted.length,
     });

@@ -157,6 +157,31 @@ describe('Function: continuationOf', () => {
     expect(() => parseCleanupMessage(JSON.stringify({ ...first, reserved: -1 }))).toThrow(/reserved/);
   });
 
+  it('carries the id of the pending plan it was given, and only that one', () => {
+    // Prepare
+    const first: CleanupMessage = {
+      repository: 'apps/web',
+      trigger: 'schedule',
+      eventIds: [],
+      runId: 'run-1',
+    };
+
+    // Act
+    const second = continuationOf(first, undefined, '01JPLANA0000000000000000000');
+    const third = continuationOf(second);
+
+    // Assess: the id survives the queue; a continuation queued without one plans afresh.
+    expect(parseCleanupMessage(JSON.stringify(second))).toEqual({
+      ...first,
+      continuation: 1,
+      plan: '01JPLANA0000000000000000000',
+    });
+    expect(third).toEqual({ ...first, continuation: 2 });
+    expect(() => parseCleanupMessage(JSON.stringify({ ...first, plan: '' }))).toThrow(
+      /invalid queue message: plan: expected a non-empty id/,
+    );
+  });
+
   it('gives each continuation its own deduplication id, in the same message group', () => {
     // Prepare
     const first = push('apps/web', ['e1']);
