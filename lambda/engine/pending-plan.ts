@@ -121,9 +121,10 @@ export function decodePendingPlan(
     return {
       problem: `it was made at ${encoded.generatedAt}, not within the last ${MAX_PENDING_PLAN_AGE_MS / 60_000} minutes`,
     };
-  const malformed = encoded.repository.tags?.find?.((tag) => !isRemoval(tag));
-  if (!Array.isArray(encoded.repository.tags) || malformed !== undefined)
-    return { problem: `it holds a removal that is not one: ${JSON.stringify(malformed ?? null)}` };
+  if (!Array.isArray(encoded.repository.tags)) return { problem: 'it holds no list of removals' };
+  const malformed = encoded.repository.tags.find((tag) => !isRemoval(tag));
+  if (malformed !== undefined)
+    return { problem: `it holds a removal that is not one: ${JSON.stringify(malformed)}` };
   const repositories = [encoded.repository];
   return {
     plan: {
