@@ -270,8 +270,8 @@ describe('Class: DynamoDbLedgerStore', () => {
       return items;
     };
 
-    it('splits a body over items under the item limit, and deletes those a shorter save leaves over', async () => {
-      // Prepare
+    /** A new table, a client of dynalite, and a store on both whose clock reads AT. */
+    const storeAtAT = async () => {
       const tableName = await newTable();
       const client = dynalite.client();
       const store = new DynamoDbLedgerStore({
@@ -279,6 +279,24 @@ describe('Class: DynamoDbLedgerStore', () => {
         client,
         now: new TestClock(new Date(AT).toISOString()).now,
       });
+      return { tableName, client, store };
+    };
+
+    /** Reads chunk `sk` of plan-1 directly and puts it back changed by `change`. */
+    const rewriteChunk = async (
+      client: DynamoDBClient,
+      tableName: string,
+      sk: string,
+      change: (item: Item) => Item,
+    ): Promise<void> => {
+      const key = { pk: { S: 'PLAN#plan-1' }, sk: { S: sk } };
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key }));
+      await client.send(new PutItemCommand({ TableName: tableName, Item: change(Item ?? {}) }));
+    };
+
+    it('splits a body over items under the item limit, and deletes those a shorter save leaves over', async () => {
+      // Prepare
+      const { tableName, client, store } = await storeAtAT();
       const plan = {
         id: 'plan-1',
         repository: 'apps/web',
@@ -325,44 +343,20 @@ describe('Class: DynamoDbLedgerStore', () => {
       ],
       [
         'one chunk is of another save',
-        async (client: DynamoDBClient, tableName: string) => {
-          const { Item } = await client.send(
-            new GetItemCommand({
-              TableName: tableName,
-              Key: { pk: { S: 'PLAN#plan-1' }, sk: { S: 'P#00001' } },
-            }),
-          );
-          await client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: { ...Item, savedAt: { N: String(AT - 1000) } },
-            }),
-          );
-        },
+        (client: DynamoDBClient, tableName: string) =>
+          rewriteChunk(client, tableName, 'P#00001', (item) => ({
+            ...item,
+            savedAt: { N: String(AT - 1000) },
+          })),
       ],
       [
         'a chunk is left beyond the count',
-        async (client: DynamoDBClient, tableName: string) => {
-          const { Item } = await client.send(
-            new GetItemCommand({
-              TableName: tableName,
-              Key: { pk: { S: 'PLAN#plan-1' }, sk: { S: 'P#00002' } },
-            }),
-          );
-          await client.send(
-            new PutItemCommand({ TableName: tableName, Item: { ...Item, sk: { S: 'P#00003' } } }),
-          );
-        },
+        (client: DynamoDBClient, tableName: string) =>
+          rewriteChunk(client, tableName, 'P#00002', (item) => ({ ...item, sk: { S: 'P#00003' } })),
       ],
     ])('reads a torn plan as none when %s, and saving it again repairs it', async (_case, tear) => {
       // Prepare: a plan of three chunks
-      const tableName = await newTable();
-      const client = dynalite.client();
-      const store = new DynamoDbLedgerStore({
-        tableName,
-        client,
-        now: new TestClock(new Date(AT).toISOString()).now,
-      });
+      const { tableName, client, store } = await storeAtAT();
       const plan = {
         id: 'plan-1',
         repository: 'apps/web',
