@@ -6,7 +6,7 @@ import { clearDanglingTags } from './dangling';
 import { SweepInterruptedError } from './errors';
 import type { HeldPush } from './held';
 import { errorMessage, isRunFatal } from './reads';
-import { keepShared, markFailed, removalsOf } from './outcomes';
+import { keepShared, markFailed, notStartedReason, removalsOf } from './outcomes';
 import { PhaseCounter, type ProgressListener } from './progress';
 import { untagMoved, verifyRepository, type Removal } from './verify';
 
@@ -69,7 +69,7 @@ export async function executePlan(
     const tags = removal.kind === 'delete' ? removal.tags : [removal.tag];
     run.stopped ??= options.stopStarting?.();
     if (run.stopped) {
-      for (const tag of tags) tag.reason = `${tag.reason}; not started: ${run.stopped}`;
+      for (const tag of tags) tag.reason = notStartedReason(tag.reason, run.stopped);
       return run.done(tags);
     }
     try {

@@ -14,6 +14,20 @@ export function skipChanged(tag: PlannedTag, why: string): void {
   tag.reason = `${tag.reason}; skipped: ${why} since planning`;
 }
 
+/** What a removal that a stop left not started says after its plan's reason. */
+const NOT_STARTED = '; not started: ';
+
+/** The reason of a removal a stop (the Lambda deadline near) left not started: the plan's, and why. */
+export function notStartedReason(reason: string, why: string): string {
+  return `${reason}${NOT_STARTED}${why}`;
+}
+
+/** The plan's reason of a removal, without what a stop added to it ({@link notStartedReason}). */
+export function plannedReason(reason: string): string {
+  const stop = reason.indexOf(NOT_STARTED);
+  return stop === -1 ? reason : reason.slice(0, stop);
+}
+
 /** The registry cannot remove a tag without its digest here: the tag is kept, marked shared. */
 export function keepShared(tag: PlannedTag, error: UntagNotPermittedError): void {
   tag.action = 'keep';

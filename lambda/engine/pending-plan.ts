@@ -9,6 +9,7 @@ import {
   type RepositoryPlan,
 } from '../domain';
 import type { Policy } from '../policy';
+import { plannedReason } from './outcomes';
 
 /*
  * The rest of a plan, for a continuation. A worker stopped by its Lambda deadline leaves the
@@ -65,14 +66,14 @@ export function remainingOf(repository: RepositoryPlan): RepositoryPlan | undefi
         action,
         rule,
         // What stopped it is said where it stopped; the continuation starts from the plan's reason.
-        reason: reason.replace(/; not started: .*$/, ''),
+        reason: plannedReason(reason),
         ...(dangling && { dangling }),
       }),
     ),
     ...(untagged?.length && {
       untagged: untagged.map(({ result: _result, error: _error, ...manifest }) => ({
         ...manifest,
-        reason: manifest.reason.replace(/; not started: .*$/, ''),
+        reason: plannedReason(manifest.reason),
       })),
     }),
   };

@@ -15,6 +15,7 @@ import { heldPushHolders, heldPushLabel, type HeldPush } from './held';
 import { heldDigests } from './index-graph';
 import { errorMessage, isRunFatal, readCurrentTags } from './reads';
 import { hasFacts, manifestFacts, writeFacts } from './ledger';
+import { notStartedReason } from './outcomes';
 
 /**
  * Untagged cleanup: the ledger knows every manifest the registry was notified about (and those
@@ -169,7 +170,7 @@ export async function removeUntagged(
   for (const manifest of planned) {
     const stopped = options.stopStarting?.();
     if (stopped) {
-      manifest.reason = `${manifest.reason}; not started: ${stopped}`;
+      manifest.reason = notStartedReason(manifest.reason, stopped);
       continue;
     }
     const holder = held.get(manifest.digest)?.[0];
